@@ -1,0 +1,104 @@
+"""嘉兴招商 CRM: the application factory."""
+
+import os
+import secrets
+
+from flask import Flask
+
+from crm.config import Defaults
+
+
+def create_app(test_config=None) -> Flask:
+    """Build the app: defaults, instance/config.py, CRM_* environment, then test_config."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CRM")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    configure_database_url(app)
+    ensure_secret_key(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure_database_url(app: Flask) -> None:
+    """DATABASE_URL (environment or instance config) or the SQLite file in instance/."""
+    url = (
+        app.config.get("SQLALCHEMY_DATABASE_URI")
+        or os.environ.get("DATABASE_URL")
+        or app.config.get("DATABASE_URL")
+        or "sqlite:///" + os.path.join(app.instance_path, "crm.sqlite3")
+    )
+    # psycopg 3 is the installed driver; accept the URLs people usually write.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Use CRM_SECRET_KEY, else a key generated once into instance/secret_key."""
+    if app.config.get("SECRET_KEY"):
+        return
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    with open(path) as f:
+        app.config["SECRET_KEY"] = f.read().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    import crm.database  # noqa: F401  (installs the SQLite connection pragmas)
+    from crm.extensions import bootstrap, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm.admin import bp as admin_bp
+    from crm.auth import bp as auth_bp
+    from crm.clusters import bp as clusters_bp
+    from crm.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(clusters_bp, url_prefix="/clusters")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_request_hooks(app: Flask) -> None:
+    from crm.auth.guard import register as register_guard
+
+    register_guard(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from crm.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from crm.commands import register
+
+    register(app)

@@ -1,0 +1,115 @@
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from crm.admin import bp
+from crm.admin.forms import ConfirmForm, UserForm
+from crm.auth.services import create_user, generate_password, resolve_scope
+from crm.extensions import db
+from crm.models import Role, User
+from crm.permissions import require
+
+
+@bp.get("/users")
+@require("admin.users")
+def users():
+    q = request.args.get("q", "").strip()
+    stmt = sa.select(User).order_by(User.active.desc(), User.username)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(sa.or_(User.username.ilike(like), User.display_name.ilike(like)))
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("admin/users.html", page=page, q=q, confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require("admin.users")
+def new_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        password = generate_password()
+        try:
+            user = create_user(
+                form.username.data,
+                Role(form.role.data),
+                resolve_scope(form.scope.data),
+                password,
+                display_name=form.display_name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                must_change_password=True,
+            )
+            db.session.commit()
+        except ValueError as error:
+            db.session.rollback()
+            form.username.errors.append(str(error))
+        else:
+            return render_template("admin/password_issued.html", user=user, password=password)
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require("admin.users")
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    form.username.render_kw = {"readonly": True}
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.scope.data = user.scope_name
+    if form.validate_on_submit():
+        if form.username.data != user.username:
+            form.username.errors.append("用户名创建后不能修改。")
+        elif user.id == current_user.id and form.role.data != Role.ADMIN:
+            form.role.errors.append("不能取消自己的管理员角色。")
+        else:
+            user.display_name = form.display_name.data.strip()
+            user.email = form.email.data or None
+            user.phone = form.phone.data or None
+            user.role = Role(form.role.data)
+            user.region = resolve_scope(form.scope.data)
+            db.session.commit()
+            flash(f"已保存用户 {user.username}。", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.post("/users/<int:user_id>/active")
+@require("admin.users")
+def toggle_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("操作未确认，未作任何修改。", "warning")
+    elif user.id == current_user.id:
+        flash("不能停用自己的账号。", "danger")
+    else:
+        user.active = not user.active
+        user.session_generation += 1  # a deactivated user's sessions end at once
+        db.session.commit()
+        flash(f"已{'启用' if user.active else '停用'}用户 {user.username}。", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@require("admin.users")
+def reset_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("操作未确认，未作任何修改。", "warning")
+        return redirect(url_for("admin.users"))
+    password = generate_password()
+    user.set_password(password)
+    user.must_change_password = True
+    db.session.commit()
+    return render_template("admin/password_issued.html", user=user, password=password)
+
+
+@bp.post("/users/<int:user_id>/end-sessions")
+@require("admin.users")
+def end_sessions(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        user.session_generation += 1
+        db.session.commit()
+        flash(f"已结束用户 {user.username} 的所有会话。", "success")
+    return redirect(url_for("admin.users"))

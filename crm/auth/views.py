@@ -1,0 +1,70 @@
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from crm.auth import bp
+from crm.auth.forms import ChangePasswordForm, LoginForm
+from crm.auth.services import authenticate
+from crm.extensions import db
+from crm.models import utcnow
+from crm.permissions import public, require
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login."""
+    if not target:
+        return url_for("main.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is None:
+            flash("用户名或密码错误。", "danger")
+            return render_template("auth/login.html", form=form), 200
+        session.clear()  # a fresh session at every login
+        login_user(user)
+        user.last_login_at = utcnow()
+        db.session.commit()
+        if user.must_change_password:
+            flash("首次登录，请先修改密码。", "warning")
+            return redirect(url_for("auth.change_password"))
+        return redirect(safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@require("account.self")
+def logout():
+    logout_user()
+    session.clear()
+    flash("您已退出登录。", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require("account.self")
+def change_password():
+    form = ChangePasswordForm(current_user.username)
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append("当前密码不正确。")
+        else:
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)
+            user.must_change_password = False
+            db.session.commit()
+            login_user(user)  # the session moves to the new generation; others end
+            flash("密码已修改。", "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/change_password.html", form=form)

@@ -1,0 +1,109 @@
+"""Command-line interface (flask --app wsgi ...), as promised in SPEC §7."""
+
+import sys
+
+import click
+from flask import Flask
+
+from crm.extensions import db
+from crm.models import Role
+
+
+def read_password() -> str:
+    """One line from standard input, without its line ending."""
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("seed")
+def seed_command():
+    """Load the plan's regions, clusters and chain segments (idempotent)."""
+    from crm.clusters.seed import seed_plan
+
+    added = seed_plan()
+    db.session.commit()
+    if added:
+        click.echo(
+            f"已导入：地区 {added['region']} 个，集群 {added['cluster']} 个，产业链环节 {added['segment']} 个。"
+        )
+    else:
+        click.echo("规划数据已是最新，无需改动。")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice([r.value for r in Role]), help="officer|head|viewer|admin"
+)
+@click.option("--scope", required=True, help="全市 或 地区名称，如 南湖区")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码")
+@click.option("--display-name", default="", help="姓名")
+@click.option("--email", default=None, help="电子邮箱")
+@click.option("--phone", default=None, help="手机号码")
+def create_user_command(username, role, scope, password_stdin, display_name, email, phone):
+    """Create a user. Without --password-stdin a one-time password is printed."""
+    from crm.auth.services import create_user, generate_password, resolve_scope
+
+    password = read_password() if password_stdin else generate_password()
+    try:
+        region = resolve_scope(scope)
+        user = create_user(
+            username,
+            Role(role),
+            region,
+            password,
+            display_name=display_name,
+            email=email,
+            phone=phone,
+            must_change_password=not password_stdin,
+        )
+        db.session.commit()
+    except ValueError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已创建用户 {user.username}（{user.role.label}，范围：{user.scope_name}）。")
+    if not password_stdin:
+        click.echo(f"一次性密码：{password}（首次登录后必须修改）")
+
+
+@click.command("init-admin")
+def init_admin_command():
+    """Create the first administrator if there is no user yet, printing its one-time password."""
+    from crm.auth.services import ensure_first_admin
+
+    created = ensure_first_admin()
+    if created is None:
+        click.echo("已有用户，未创建首个管理员。")
+        return
+    db.session.commit()
+    user, password = created
+    click.echo("=" * 60)
+    click.echo(f"已创建首个管理员：用户名 {user.username}")
+    click.echo(f"一次性密码：{password}")
+    click.echo("此密码只显示这一次；首次登录后必须修改。")
+    click.echo("=" * 60)
+
+
+@click.command("demo-data")
+@click.option("--scale", default=1, type=click.IntRange(min=1, max=100), show_default=True)
+@click.option("--password-stdin", is_flag=True, help="演示账号的密码从标准输入读取")
+def demo_data_command(scale, password_stdin):
+    """Generate realistic demo data (scale 1 ≈ Jiaxing's real size, 10 = benchmark size)."""
+    from crm.auth.services import generate_password
+    from crm.demo import generate
+
+    password = read_password() if password_stdin else generate_password()
+    try:
+        summary = generate(scale, password)
+        db.session.commit()
+    except ValueError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    for line in summary.lines:
+        click.echo(line)
+    if summary.users_added and not password_stdin:
+        click.echo(f"新建演示账号的统一密码：{password}")
+
+
+def register(app: Flask) -> None:
+    for command in (seed_command, create_user_command, init_admin_command, demo_data_command):
+        app.cli.add_command(command)

@@ -1,0 +1,24 @@
+"""Default configuration; overridden by instance/config.py, CRM_* environment variables and test_config."""
+
+from datetime import timedelta
+
+
+class Defaults:
+    # DATABASE_URL (environment or instance/config.py) names the database; the SQLite file in
+    # instance/ is the embedded default, resolved in create_app once the instance path is known.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    TIMEZONE = "Asia/Shanghai"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    BOOTSTRAP_SERVE_LOCAL = True  # intranet: never a CDN
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    PAGE_SIZE = 30

@@ -1,0 +1,95 @@
+"""The one permission mechanism: roles, scope and per-record checks.
+
+Every view declares what it needs with ``@require(action)``; views that load a record call
+``authorize(action, record)``. Both go through ``can(user, action, record)``, so a rule lives in
+exactly one place (RULES) and the route × role test matrix exercises it.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from crm.models import Role, User
+
+Rule = Callable[[User, Any], bool]
+
+
+def in_scope(user: User, region_id: int | None) -> bool:
+    """Whether a record in region_id lies inside the user's scope (None scope = whole city)."""
+    return user.region_id is None or user.region_id == region_id
+
+
+def scope_clause(user: User, region_column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """A WHERE clause limiting a query to the user's scope."""
+    if user.region_id is None:
+        return sa.true()
+    return region_column == user.region_id
+
+
+def _any_user(user: User, record: Any) -> bool:
+    return True
+
+
+def _admin(user: User, record: Any) -> bool:
+    return user.role == Role.ADMIN
+
+
+RULES: dict[str, Rule] = {
+    # The clusters and their figures are the published plan (此件公开发布): everyone reads them.
+    "cluster.view": _any_user,
+    "account.self": _any_user,
+    "admin.users": _admin,
+}
+
+
+def can(user: User, action: str, record: Any = None) -> bool:
+    """Whether user may perform action (on record, when given)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    rule = RULES[action]  # an unknown action is a programming error, not a refusal
+    return rule(user, record)
+
+
+def require(action: str):
+    """View decorator: 403 unless the current user may perform action."""
+    if action not in RULES:
+        raise KeyError(f"no permission rule named {action!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can(current_user, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = action
+        return wrapped
+
+    return decorator
+
+
+def public(view):
+    """Mark a view as reachable without login (login page, health check)."""
+    view.permission = None
+    view.public = True
+    return view
+
+
+def authorize(action: str, record: Any):
+    """Return record if the current user may perform action on it.
+
+    A record the user may not even see (missing, or outside their scope) answers 404, so ids
+    reveal nothing; one they see but may not change answers 403.
+    """
+    if record is None:
+        abort(404)
+    view_action = action.split(".")[0] + ".view"
+    if view_action in RULES and not can(current_user, view_action, record):
+        abort(404)
+    if not can(current_user, action, record):
+        abort(403)
+    return record
