@@ -4,6 +4,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from crm.extensions import db
 from crm.models import Role
@@ -15,6 +16,7 @@ def read_password() -> str:
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command():
     """Load the plan's regions, clusters and chain segments (idempotent)."""
     from crm.clusters.seed import seed_plan
@@ -30,6 +32,7 @@ def seed_command():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option(
     "--role", required=True, type=click.Choice([r.value for r in Role]), help="officer|head|viewer|admin"
@@ -66,6 +69,7 @@ def create_user_command(username, role, scope, password_stdin, display_name, ema
 
 
 @click.command("init-admin")
+@with_appcontext
 def init_admin_command():
     """Create the first administrator if there is no user yet, printing its one-time password."""
     from crm.auth.services import ensure_first_admin
@@ -84,6 +88,7 @@ def init_admin_command():
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--scale", default=1, type=click.IntRange(min=1, max=100), show_default=True)
 @click.option("--password-stdin", is_flag=True, help="演示账号的密码从标准输入读取")
 def demo_data_command(scale, password_stdin):

@@ -10,6 +10,7 @@ class Defaults:
     TIMEZONE = "Asia/Shanghai"
 
     SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = False  # CRM_SESSION_COOKIE_SECURE=true behind https
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
@@ -20,5 +21,7 @@ class Defaults:
 
     BOOTSTRAP_SERVE_LOCAL = True  # intranet: never a CDN
     BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default; tests use a cheaper one
 
     PAGE_SIZE = 30

@@ -1,9 +1,10 @@
 import logging
 from logging.config import fileConfig
 
-import sqlalchemy as sa
 from alembic import context
 from flask import current_app
+
+from crm.models.migration_hooks import compare_type, render_item
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -16,19 +17,11 @@ logger = logging.getLogger("alembic.env")
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions["migrate"].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions["migrate"].db.engine
+    return current_app.extensions["migrate"].db.engine
 
 
 def get_engine_url():
-    try:
-        return get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
-    except AttributeError:
-        return str(get_engine().url).replace("%", "%%")
+    return get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
 
 
 # add your model's MetaData object here
@@ -48,29 +41,6 @@ def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata
-
-
-def render_item(type_, obj, autogen_context):
-    """Write the app's column types as their plain SQLAlchemy types.
-
-    Revisions must not import application code (it changes; revisions don't). Money and
-    UTCDateTime only convert values in Python; the DDL is that of their impl.
-    """
-    if type_ == "type" and isinstance(obj, sa.types.TypeDecorator):
-        return "sa." + repr(obj.impl)
-    return False
-
-
-def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
-    """Compare the app's TypeDecorators by their impl, as render_item writes them."""
-    if not isinstance(metadata_type, sa.types.TypeDecorator):
-        return None  # Alembic's own comparison
-    impl = metadata_type.impl
-    if inspected_type._type_affinity is not impl._type_affinity:
-        return True
-    if isinstance(impl, sa.Numeric):
-        return (inspected_type.precision, inspected_type.scale) != (impl.precision, impl.scale)
-    return False
 
 
 def run_migrations_offline():

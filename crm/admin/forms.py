@@ -1,15 +1,15 @@
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from crm.extensions import db
 from crm.models import CITY_SCOPE, Region, Role
 
 
-def scope_choices() -> list[tuple[str, str]]:
+def scope_choices() -> list[SelectChoice]:
     names = db.session.scalars(sa.select(Region.name).order_by(Region.sort_order))
-    return [(CITY_SCOPE, CITY_SCOPE)] + [(n, n) for n in names]
+    return [SelectChoice(CITY_SCOPE)] + [SelectChoice(n) for n in names]
 
 
 class UserForm(FlaskForm):
@@ -32,7 +32,7 @@ class UserForm(FlaskForm):
         "手机号码",
         validators=[Optional(), Regexp(r"^[0-9+\-\s]{5,32}$", message="电话号码格式不正确。")],
     )
-    role = SelectField("角色", choices=[(r.value, r.label) for r in Role])
+    role = SelectField("角色", choices=[SelectChoice(r.value, r.label) for r in Role])
     scope = SelectField("范围", validate_choice=True)
     submit = SubmitField("保存")
 

@@ -1,13 +1,20 @@
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.admin import bp
 from crm.admin.forms import ConfirmForm, UserForm
-from crm.auth.services import create_user, generate_password, resolve_scope
+from crm.auth.services import create_user, generate_password, resolve_scope, set_password
 from crm.extensions import db
 from crm.models import Role, User
 from crm.permissions import require
+
+
+def password_issued(user: User, password: str):
+    """Show a one-time password once; no cache may keep the page."""
+    response = make_response(render_template("admin/password_issued.html", user=user, password=password))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/users")
@@ -44,7 +51,7 @@ def new_user():
             db.session.rollback()
             form.username.errors.append(str(error))
         else:
-            return render_template("admin/password_issued.html", user=user, password=password)
+            return password_issued(user, password)
     return render_template("admin/user_form.html", form=form, user=None)
 
 
@@ -84,7 +91,7 @@ def toggle_active(user_id: int):
         flash("不能停用自己的账号。", "danger")
     else:
         user.active = not user.active
-        user.session_generation += 1  # a deactivated user's sessions end at once
+        user.end_sessions()  # a deactivated user's sessions end at once
         db.session.commit()
         flash(f"已{'启用' if user.active else '停用'}用户 {user.username}。", "success")
     return redirect(url_for("admin.users"))
@@ -98,10 +105,10 @@ def reset_password(user_id: int):
         flash("操作未确认，未作任何修改。", "warning")
         return redirect(url_for("admin.users"))
     password = generate_password()
-    user.set_password(password)
+    set_password(user, password)
     user.must_change_password = True
     db.session.commit()
-    return render_template("admin/password_issued.html", user=user, password=password)
+    return password_issued(user, password)
 
 
 @bp.post("/users/<int:user_id>/end-sessions")
@@ -109,7 +116,7 @@ def reset_password(user_id: int):
 def end_sessions(user_id: int):
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
-        user.session_generation += 1
+        user.end_sessions()
         db.session.commit()
         flash(f"已结束用户 {user.username} 的所有会话。", "success")
     return redirect(url_for("admin.users"))

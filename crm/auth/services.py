@@ -2,8 +2,10 @@
 
 import secrets
 import string
+from functools import lru_cache
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
@@ -47,8 +49,12 @@ COMMON_PASSWORDS = frozenset(
         "letmein1234",
     ]
 )
-# A dummy hash so an unknown username costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("不存在的用户-dummy")
+
+
+@lru_cache
+def _dummy_hash(method: str) -> str:
+    """A hash to check against for unknown usernames, so they cost as much as a wrong password."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def password_problems(password: str, username: str = "") -> list[str]:
@@ -76,11 +82,17 @@ def generate_password() -> str:
             return candidate
 
 
+def set_password(user: User, password: str) -> None:
+    """Store a new password hash and end the user's other sessions."""
+    user.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    user.end_sessions()
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None (same cost either way)."""
     user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not user.check_password(password) or not user.active:
         return None
@@ -130,7 +142,7 @@ def create_user(
         active=True,
         session_generation=0,
     )
-    user.set_password(password)
+    set_password(user, password)
     db.session.add(user)
     return user
 

@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from crm.auth import bp
 from crm.auth.forms import ChangePasswordForm, LoginForm
-from crm.auth.services import authenticate
+from crm.auth.services import authenticate, set_password
 from crm.extensions import db
 from crm.models import utcnow
 from crm.permissions import public, require
@@ -16,7 +16,14 @@ def safe_next(target: str | None) -> str:
     if not target:
         return url_for("main.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # Browsers read "/\host" as "//host": a backslash anywhere is refused.
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return url_for("main.index")
     return target
 
@@ -61,7 +68,7 @@ def change_password():
             form.current_password.errors.append("当前密码不正确。")
         else:
             user = current_user._get_current_object()
-            user.set_password(form.new_password.data)
+            set_password(user, form.new_password.data)
             user.must_change_password = False
             db.session.commit()
             login_user(user)  # the session moves to the new generation; others end

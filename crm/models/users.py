@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from crm.models.base import Base, UTCDateTime, utcnow
 from crm.models.clusters import CITY_SCOPE, Region
@@ -48,8 +48,8 @@ class User(UserMixin, Base):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_generation}"
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+    def end_sessions(self) -> None:
+        """Sessions issued before this call stop working at their next request."""
         self.session_generation = (self.session_generation or 0) + 1
 
     def check_password(self, password: str) -> bool:

@@ -1,0 +1,120 @@
+"""Shared fixtures: one migrated database per test session, cleaned after every test.
+
+The suite runs on SQLite by default (a temporary file) and on PostgreSQL when TEST_DATABASE_URL
+names a database (.ci/run creates a fresh one). It never reads DATABASE_URL, so it can't touch a
+developer's own database.
+"""
+
+import os
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+
+from crm import create_app
+from crm.auth.services import create_user, resolve_scope
+from crm.clusters.seed import seed_plan
+from crm.extensions import db
+from crm.models import User
+
+PASSWORD = "Test-password-2026"
+# Loaded once per session from the plan; tests that change them put them back.
+REFERENCE_TABLES = {"region", "cluster", "chain_segment"}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        _drop_everything()
+        flask_migrate.upgrade()
+        seed_plan()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        _drop_everything()
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def clean_database(app):
+    """Each test starts from the plan's reference data and nothing else."""
+    yield
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_user(app, role="officer", scope="全市", username=None, password=PASSWORD, **fields) -> int:
+    """Create an active user and return its id."""
+    with app.app_context():
+        region = resolve_scope(scope)
+        username = username or f"{role}-{region.code if region else 'city'}-{_next_number()}"
+        user = create_user(username, role, region, password, **fields)
+        db.session.commit()
+        return user.id
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def _next_number() -> int:
+    return next(_counter)
+
+
+class AuthActions:
+    def __init__(self, app, client):
+        self._app = app
+        self._client = client
+
+    def login(self, role="officer", scope="全市", username=None, password=PASSWORD, **fields) -> int:
+        """Create a user with this role and scope, log in as them, and return the user id."""
+        user_id = make_user(self._app, role, scope, username, password, **fields)
+        with self._app.app_context():
+            name = db.session.get(User, user_id).username
+        response = self._client.post("/login", data={"username": name, "password": password})
+        assert response.status_code == 302, "login failed"
+        return user_id
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(app, client):
+    return AuthActions(app, client)

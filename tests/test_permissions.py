@@ -1,0 +1,127 @@
+"""The permission mechanism, walked as a route × role × scope matrix."""
+
+import pytest
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import Cluster, Region, User
+from crm.permissions import RULES, can, in_scope, scope_clause
+from tests.conftest import make_user
+
+# (role, scope) of the signed-in user; every route is tried with each.
+USERS = [
+    ("officer", "全市"),
+    ("officer", "南湖区"),
+    ("head", "全市"),
+    ("head", "南湖区"),
+    ("viewer", "全市"),
+    ("viewer", "南湖区"),
+    ("admin", "全市"),
+]
+EVERYONE = {role for role, _ in USERS}
+ADMIN = {"admin"}
+
+# endpoint -> (method, path template, roles allowed). {cluster} and {user} are filled in per test.
+ROUTES = {
+    "main.index": ("GET", "/", EVERYONE),
+    "clusters.index": ("GET", "/clusters/", EVERYONE),
+    "clusters.detail": ("GET", "/clusters/{cluster}", EVERYONE),
+    "auth.change_password": ("GET", "/account/password", EVERYONE),
+    "auth.logout": ("POST", "/logout", EVERYONE),
+    "admin.users": ("GET", "/admin/users", ADMIN),
+    "admin.new_user": ("GET", "/admin/users/new", ADMIN),
+    "admin.edit_user": ("GET", "/admin/users/{user}/edit", ADMIN),
+    "admin.toggle_active": ("POST", "/admin/users/{user}/active", ADMIN),
+    "admin.reset_password": ("POST", "/admin/users/{user}/reset-password", ADMIN),
+    "admin.end_sessions": ("POST", "/admin/users/{user}/end-sessions", ADMIN),
+}
+PUBLIC = {"auth.login", "main.healthz", "static", "bootstrap.static"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - PUBLIC == set(ROUTES), "a route without a row in ROUTES: add it to the matrix"
+
+
+def test_every_view_declares_its_permission(app):
+    for endpoint, view in app.view_functions.items():
+        if endpoint in {"static", "bootstrap.static"}:
+            continue
+        declared = getattr(view, "public", False) or getattr(view, "permission", None) in RULES
+        assert declared, f"{endpoint} has neither @require(...) nor @public"
+
+
+def _snapshot(app, user_id):
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        return (user.active, user.password_hash, user.session_generation, user.role, user.region_id)
+
+
+@pytest.mark.parametrize(("role", "scope"), USERS, ids=[f"{r}-{s}" for r, s in USERS])
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_allows_exactly_its_roles(app, auth, client, endpoint, role, scope):
+    method, template, allowed = ROUTES[endpoint]
+    auth.login(role=role, scope=scope)
+    target_id = make_user(app, role="officer", scope="嘉善县")
+    with app.app_context():
+        cluster_id = db.session.scalar(sa.select(Cluster.id).where(Cluster.name == "嘉善县集成电路"))
+    before = _snapshot(app, target_id)
+    path = template.format(cluster=cluster_id, user=target_id)
+    response = client.open(path, method=method)
+    if role in allowed:
+        assert response.status_code in (200, 302), f"{role}/{scope} refused {method} {path}"
+        if endpoint != "auth.logout":
+            assert response.location is None or not response.location.startswith("/login")
+    else:
+        assert response.status_code == 403, f"{role}/{scope} got {response.status_code} on {path}"
+        assert _snapshot(app, target_id) == before, "a refused request changed data"
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_anonymous_users_are_sent_to_login(client, endpoint):
+    method, template, _ = ROUTES[endpoint]
+    response = client.open(template.format(cluster=1, user=1), method=method)
+    if method == "GET":
+        assert response.status_code == 302 and response.location.startswith("/login")
+    else:
+        assert response.status_code == 401
+
+
+def test_missing_records_are_404_not_errors(auth, client):
+    auth.login(role="admin")
+    assert client.get("/clusters/999999").status_code == 404
+    assert client.get("/admin/users/999999/edit").status_code == 404
+    assert client.post("/admin/users/999999/active").status_code == 404
+
+
+def test_scope_helpers(app):
+    with app.app_context():
+        nanhu = db.session.scalar(sa.select(Region).where(Region.name == "南湖区"))
+        jiashan = db.session.scalar(sa.select(Region).where(Region.name == "嘉善县"))
+        city = User(username="c", role="head", region_id=None, active=True)
+        local = User(username="n", role="head", region_id=nanhu.id, active=True)
+        assert in_scope(city, jiashan.id) and in_scope(city, None)
+        assert in_scope(local, nanhu.id)
+        assert not in_scope(local, jiashan.id)
+        visible = db.session.scalars(
+            sa.select(Cluster.name).where(scope_clause(local, Cluster.region_id))
+        ).all()
+        assert set(visible) == {"南湖区微电子"}
+        assert (
+            len(db.session.scalars(sa.select(Cluster).where(scope_clause(city, Cluster.region_id))).all())
+            == 12
+        )
+
+
+def test_inactive_or_anonymous_users_can_do_nothing(app):
+    from flask_login import AnonymousUserMixin
+
+    assert not can(AnonymousUserMixin(), "cluster.view")
+    assert not can(User(username="x", role="admin", active=False), "admin.users")
+
+
+def test_an_unknown_action_is_a_programming_error():
+    from crm.permissions import require
+
+    with pytest.raises(KeyError):
+        require("no.such.action")
