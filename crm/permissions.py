@@ -38,11 +38,47 @@ def _admin(user: User, record: Any) -> bool:
     return user.role == Role.ADMIN
 
 
+def _record_in_scope(user: User, record: Any) -> bool:
+    """No record yet (a list, a blank form): scope is applied by the query or the service."""
+    return record is None or in_scope(user, record.region_id)
+
+
+def _manager(user: User, record: Any) -> bool:
+    """A head or admin whose scope covers the record."""
+    return user.role in (Role.HEAD, Role.ADMIN) and _record_in_scope(user, record)
+
+
+def _owner_or_manager(user: User, record: Any) -> bool:
+    """一对一: the responsible officer, or a head/admin in scope."""
+    if _manager(user, record):
+        return True
+    return user.role == Role.OFFICER and record is not None and record.owner_id == user.id
+
+
+def _worker(user: User, record: Any) -> bool:
+    """Anyone who works items (not read-only viewers), inside their scope."""
+    return user.role in (Role.OFFICER, Role.HEAD, Role.ADMIN) and _record_in_scope(user, record)
+
+
+def _not_viewer(user: User, record: Any) -> bool:
+    return user.role != Role.VIEWER and _record_in_scope(user, record)
+
+
 RULES: dict[str, Rule] = {
     # The clusters and their figures are the published plan (此件公开发布): everyone reads them.
     "cluster.view": _any_user,
     "account.self": _any_user,
+    "notification.view": _any_user,
     "admin.users": _admin,
+    # 招商清单
+    "target.view": _record_in_scope,
+    "target.contacts": _not_viewer,  # contact person and phone are not for read-only readers
+    "target.create": _worker,
+    "target.edit": _owner_or_manager,
+    "target.follow_up": _owner_or_manager,
+    "target.status": _owner_or_manager,
+    "target.assign": _manager,
+    "target.import": _worker,
 }
 
 

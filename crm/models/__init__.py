@@ -1,12 +1,36 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from crm.models.activity import FollowUp, HistoryEntry, Notification
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.clusters import CITY_SCOPE, ChainSegment, Cluster, Region
-from crm.models.enums import ClusterLevel, ClusterStatus, Role
+from crm.models.enums import (
+    COMPANY_TYPES,
+    HONOURS,
+    ClusterLevel,
+    ClusterStatus,
+    FollowUpMethod,
+    Priority,
+    Role,
+    TargetSource,
+    TargetStatus,
+)
+from crm.models.imports import ImportBatch
+from crm.models.targets import TargetCompany
 from crm.models.users import User
 
 __all__ = [
     "CITY_SCOPE",
+    "COMPANY_TYPES",
+    "HONOURS",
+    "FollowUp",
+    "FollowUpMethod",
+    "HistoryEntry",
+    "ImportBatch",
+    "Notification",
+    "Priority",
+    "TargetCompany",
+    "TargetSource",
+    "TargetStatus",
     "Base",
     "ChainSegment",
     "Cluster",

@@ -46,3 +46,62 @@ def enum_column(enum_cls: type[StrEnum], name: str) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+class TargetStatus(StrEnum):
+    """招商清单条目状态: 待接触 → 已接触 → 有意向 → 已转项目, or 已放弃."""
+
+    UNCONTACTED = "待接触"
+    CONTACTED = "已接触"
+    INTERESTED = "有意向"
+    CONVERTED = "已转项目"
+    ABANDONED = "已放弃"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (TargetStatus.CONVERTED, TargetStatus.ABANDONED)
+
+
+class Priority(StrEnum):
+    HIGH = "高"
+    MEDIUM = "中"
+    LOW = "低"
+
+
+class TargetSource(StrEnum):
+    MAP = "招商地图"
+    REFERRAL = "以商引商"
+    EXHIBITION = "展会"
+    AGENCY = "中介机构"
+    OVERSEAS = "驻外招商"
+    VISIT = "上门拜访"
+    ONLINE = "网络平台"
+    OTHER = "其他"
+
+
+class FollowUpMethod(StrEnum):
+    VISIT = "走访"
+    PHONE = "电话"
+    MEETING = "会谈"
+    INSPECTION = "考察"
+    VIDEO = "视频会议"
+    SIGNING = "签约"
+    EVENT = "推介活动"
+    OTHER = "其他"
+
+
+# Multi-valued tags are kept as bit sets: one integer column, filterable with "&" on both databases.
+COMPANY_TYPES = ("总部型", "上市型", "高新型", "品牌型", "成长型", "旗舰型")
+HONOURS = ("世界500强", "行业前10", "上市公司", "专精特新", "隐形冠军", "单项冠军")
+
+
+def tags_to_bits(tags, vocabulary: tuple[str, ...]) -> int:
+    """The bit set for tags; ValueError naming any tag not in vocabulary."""
+    unknown = [t for t in tags if t not in vocabulary]
+    if unknown:
+        raise ValueError(f"未知的标签：{'、'.join(unknown)}（可选：{'、'.join(vocabulary)}）")
+    return sum(1 << vocabulary.index(t) for t in set(tags))
+
+
+def bits_to_tags(bits: int, vocabulary: tuple[str, ...]) -> list[str]:
+    return [tag for i, tag in enumerate(vocabulary) if bits & (1 << i)]

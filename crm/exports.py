@@ -1,0 +1,103 @@
+"""The one spreadsheet writer: every .xlsx the app produces goes through write_xlsx.
+
+Cells holding text that Excel or WPS would read as a formula (starting with = + - @, or a
+tab, CR or LF) are written as plain strings (OWASP "CSV/formula injection"), headers are Chinese
+and frozen, widths and number formats are set per column.
+"""
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+AMOUNT_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Column:
+    header: str
+    width: int = 14
+    kind: str = "text"  # text | amount | date | datetime | int
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence] = field(default_factory=list)
+
+
+def write_xlsx(sheets: Sequence[Sheet], timezone: str = "Asia/Shanghai") -> bytes:
+    """Render sheets into an .xlsx file (streamed, constant memory per row)."""
+    workbook = Workbook(write_only=True)
+    zone = ZoneInfo(timezone)
+    for spec in sheets:
+        sheet = workbook.create_sheet(spec.title[:31])
+        for index, column in enumerate(spec.columns, start=1):
+            sheet.column_dimensions[_letter(index)].width = column.width
+        sheet.freeze_panes = "A2"
+        sheet.append([_header_cell(sheet, c.header) for c in spec.columns])
+        for row in spec.rows:
+            sheet.append([_cell(sheet, value, col, zone) for value, col in zip(row, spec.columns, strict=True)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
+
+
+def _header_cell(sheet, text: str) -> WriteOnlyCell:
+    cell = _text_cell(sheet, text)
+    cell.font = _HEADER_FONT
+    cell.fill = _HEADER_FILL
+    return cell
+
+
+def _text_cell(sheet, text: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=text)
+    # openpyxl makes any string starting with "=" a formula; a string cell is never evaluated.
+    cell.data_type = "s"
+    return cell
+
+
+def _cell(sheet, value, column: Column, zone: ZoneInfo):
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = AMOUNT_FORMAT if column.kind == "amount" else "0"
+        return cell
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value.astimezone(zone).replace(tzinfo=None))
+        cell.number_format = DATETIME_FORMAT
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    if isinstance(value, list | tuple):
+        value = "、".join(str(v) for v in value)
+    return _text_cell(sheet, str(value))
+
+
+def neutralise(text: str) -> str:
+    """For CSV-like outputs: prefix formula-looking text with an apostrophe."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)

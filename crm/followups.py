@@ -1,0 +1,97 @@
+"""Follow-ups (跟进记录): one mechanism for every kind of item (target companies, projects).
+
+An item takes part by having: entity_type, id, name, status (with is_closed), owner_id,
+region_id, last_follow_up_on, next_follow_up_on and a class attribute follow_up_key naming its
+column in follow_up.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import FollowUp, FollowUpMethod, User
+from crm.workdays import add_working_days
+
+# Working days within which the next follow-up must fall, per status or stage (SPEC §4 defaults).
+DEFAULT_LIMITS = {"待接触": 10, "已接触": 15, "有意向": 15, "在谈": 15, "拟建": 20, "在建": 30}
+
+
+def follow_up_limit(item) -> int | None:
+    """Working days allowed until the next follow-up in the item's current status."""
+    return DEFAULT_LIMITS.get(item.status.value)
+
+
+@dataclass
+class FollowUpInput:
+    occurred_on: date | None
+    method: str
+    content: str
+    participants: str = ""
+    next_step: str = ""
+    next_follow_up_on: date | None = None
+
+
+def follow_up_problems(item, data: FollowUpInput, today: date) -> dict[str, str]:
+    """Field name → Chinese reason, for every problem with data; empty when it can be saved."""
+    problems = {}
+    if data.occurred_on is None:
+        problems["occurred_on"] = "请填写跟进日期。"
+    elif data.occurred_on > today:
+        problems["occurred_on"] = "跟进日期不能晚于今天。"
+    if data.method not in {m.value for m in FollowUpMethod}:
+        problems["method"] = "请选择跟进方式。"
+    if not data.content.strip():
+        problems["content"] = "请填写跟进情况。"
+    if item.status.is_closed:
+        return problems
+    start = data.occurred_on or today
+    if data.next_follow_up_on is None:
+        problems["next_follow_up_on"] = "请填写下次跟进日期（条目未关闭时必填）。"
+    elif data.next_follow_up_on <= start or data.next_follow_up_on < today:
+        problems["next_follow_up_on"] = "下次跟进日期须晚于跟进日期，且不早于今天。"
+    else:
+        limit = follow_up_limit(item)
+        if limit is not None:
+            latest = add_working_days(start, limit)
+            if data.next_follow_up_on > latest:
+                problems["next_follow_up_on"] = (
+                    f"下次跟进日期不能晚于 {latest:%Y-%m-%d}："
+                    f"“{item.status.value}”阶段须在 {limit} 个工作日内再次跟进。"
+                )
+    return problems
+
+
+def log_follow_up(item, actor: User, data: FollowUpInput) -> FollowUp:
+    """Record a follow-up on item and move its follow-up dates (the caller checked permission)."""
+    follow_up = FollowUp(
+        occurred_on=data.occurred_on,
+        method=FollowUpMethod(data.method),
+        participants=data.participants.strip(),
+        content=data.content.strip(),
+        next_step=data.next_step.strip(),
+        next_follow_up_on=None if item.status.is_closed else data.next_follow_up_on,
+        author=actor,
+        **{item.follow_up_key: item.id},
+    )
+    db.session.add(follow_up)
+    if item.last_follow_up_on is None or data.occurred_on >= item.last_follow_up_on:
+        item.last_follow_up_on = data.occurred_on
+    # The follow_up rows are their own history (author, created_at); no history_entry duplicates them.
+    item.next_follow_up_on = follow_up.next_follow_up_on
+    return follow_up
+
+
+def follow_ups_for(item, limit: int = 200) -> list[FollowUp]:
+    """The item's follow-ups, newest first, with authors loaded."""
+    column = getattr(FollowUp, item.follow_up_key)
+    return list(
+        db.session.scalars(
+            sa.select(FollowUp)
+            .options(sa.orm.joinedload(FollowUp.author))
+            .where(column == item.id)
+            .order_by(FollowUp.occurred_on.desc(), FollowUp.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,73 @@
+"""The change history: one function records what changed, who did it, and why."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import HistoryEntry, User
+
+
+def as_text(value: Any) -> str | None:
+    """How a value is kept in the history: readable text, None for empty."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, User):
+        return value.display_name
+    return str(value)
+
+
+def record(
+    entity, action: str, actor: User | None, *, field=None, old=None, new=None, note: str = ""
+) -> HistoryEntry:
+    """Add one history row for entity (anything with entity_type and id)."""
+    entry = HistoryEntry(
+        entity_type=entity.entity_type,
+        entity_id=entity.id,
+        action=action,
+        field=field,
+        old_value=as_text(old),
+        new_value=as_text(new),
+        old_ref=old.id if isinstance(old, User) else None,
+        new_ref=new.id if isinstance(new, User) else None,
+        note=note or "",
+        actor=actor,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def apply_changes(entity, values: dict[str, Any], actor: User, note: str = "") -> list[str]:
+    """Set each attribute that differs, recording old → new; returns the names of changed fields."""
+    changed = []
+    for name, new in values.items():
+        old = getattr(entity, name)
+        if as_text(old) == as_text(new):
+            continue
+        setattr(entity, name, new)
+        record(entity, "updated", actor, field=name, old=old, new=new, note=note)
+        changed.append(name)
+    return changed
+
+
+def entries_for(entity) -> list[HistoryEntry]:
+    """The entity's history, newest first, with actors loaded."""
+    return list(
+        db.session.scalars(
+            sa.select(HistoryEntry)
+            .options(sa.orm.joinedload(HistoryEntry.actor))
+            .where(HistoryEntry.entity_type == entity.entity_type, HistoryEntry.entity_id == entity.id)
+            .order_by(HistoryEntry.id.desc())
+        )
+    )

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("targets", __name__)
+
+from crm.targets import import_views, views  # noqa: E402,F401

@@ -1,0 +1,190 @@
+"""Reading the 招商清单: filtered, sorted, scoped lists and the chain map counts."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+
+from crm.clusters.services import SegmentNode, segment_tree
+from crm.extensions import db
+from crm.models import COMPANY_TYPES, HONOURS, Cluster, TargetCompany, TargetStatus, User
+from crm.permissions import scope_clause
+from crm.targets.identity import name_key
+
+OPEN_STATUSES = [s for s in TargetStatus if not s.is_closed]
+SORTS = {
+    "updated": (TargetCompany.updated_at.desc(),),
+    "name": (TargetCompany.name_key,),
+    "status": (TargetCompany.status, TargetCompany.name_key),
+    "priority": (
+        sa.case({"高": 0, "中": 1, "低": 2}, value=TargetCompany.priority),
+        TargetCompany.name_key,
+    ),
+    "next": (TargetCompany.next_follow_up_on.is_(None), TargetCompany.next_follow_up_on),
+    "investment": (TargetCompany.intended_investment.is_(None), TargetCompany.intended_investment.desc()),
+}
+SORT_LABELS = {
+    "updated": "最近更新",
+    "name": "名称",
+    "status": "状态",
+    "priority": "优先级",
+    "next": "下次跟进日期",
+    "investment": "意向投资额",
+}
+
+
+@dataclass
+class TargetFilters:
+    q: str = ""
+    cluster: int | None = None
+    segment: int | None = None
+    type_tag: str = ""
+    honour: str = ""
+    status: str = ""
+    owner: int | None = None
+    priority: str = ""
+    country: str = ""
+    overdue: bool = False
+    sort: str = "updated"
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> "TargetFilters":
+        """Read filters from a query string; anything unrecognised is ignored, never an error."""
+        return cls(
+            q=args.get("q", "").strip()[:100],
+            cluster=args.get("cluster", type=int),
+            segment=args.get("segment", type=int),
+            type_tag=args.get("type_tag", "") if args.get("type_tag") in COMPANY_TYPES else "",
+            honour=args.get("honour", "") if args.get("honour") in HONOURS else "",
+            status=args.get("status", "") if args.get("status") in {s.value for s in TargetStatus} else "",
+            owner=args.get("owner", type=int),
+            priority=args.get("priority", "") if args.get("priority") in ("高", "中", "低") else "",
+            country=args.get("country", "").strip()[:32],
+            overdue=args.get("overdue") == "1",
+            sort=args.get("sort") if args.get("sort") in SORTS else "updated",
+        )
+
+    def as_args(self) -> dict:
+        """The non-empty filters, for links (pagination, export)."""
+        values = {
+            "q": self.q,
+            "cluster": self.cluster,
+            "segment": self.segment,
+            "type_tag": self.type_tag,
+            "honour": self.honour,
+            "status": self.status,
+            "owner": self.owner,
+            "priority": self.priority,
+            "country": self.country,
+            "overdue": "1" if self.overdue else "",
+            "sort": self.sort if self.sort != "updated" else "",
+        }
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def target_query(user: User, filters: TargetFilters, today: date) -> sa.Select:
+    """The user's visible target companies matching filters, sorted (relations loaded)."""
+    stmt = (
+        sa.select(TargetCompany)
+        .options(
+            joinedload(TargetCompany.cluster),
+            joinedload(TargetCompany.segment),
+            joinedload(TargetCompany.owner),
+        )
+        .where(scope_clause(user, TargetCompany.region_id))
+    )
+    if filters.q:
+        key = name_key(filters.q)
+        stmt = stmt.where(
+            sa.or_(
+                TargetCompany.name_key.contains(key, autoescape=True),
+                TargetCompany.credit_code == filters.q.upper(),
+            )
+        )
+    for column, value in (
+        (TargetCompany.cluster_id, filters.cluster),
+        (TargetCompany.segment_id, filters.segment),
+        (TargetCompany.status, filters.status),
+        (TargetCompany.owner_id, filters.owner),
+        (TargetCompany.priority, filters.priority),
+        (TargetCompany.country, filters.country),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
+    if filters.type_tag:
+        stmt = stmt.where(TargetCompany.type_bits.op("&")(1 << COMPANY_TYPES.index(filters.type_tag)) != 0)
+    if filters.honour:
+        stmt = stmt.where(TargetCompany.honour_bits.op("&")(1 << HONOURS.index(filters.honour)) != 0)
+    if filters.overdue:
+        stmt = stmt.where(overdue_clause(today))
+    return stmt.order_by(*SORTS[filters.sort], TargetCompany.id.desc())
+
+
+def overdue_clause(today: date) -> sa.ColumnElement[bool]:
+    """Open items whose next follow-up date has passed."""
+    return sa.and_(TargetCompany.next_follow_up_on < today, TargetCompany.status.in_(OPEN_STATUSES))
+
+
+def owner_choices(user: User) -> list[User]:
+    """People who own targets the user can see (for the officer filter)."""
+    stmt = (
+        sa.select(User)
+        .where(
+            User.id.in_(
+                sa.select(TargetCompany.owner_id).where(scope_clause(user, TargetCompany.region_id))
+            )
+        )
+        .order_by(User.display_name)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def country_choices(user: User) -> list[str]:
+    stmt = (
+        sa.select(TargetCompany.country)
+        .where(scope_clause(user, TargetCompany.region_id))
+        .distinct()
+        .order_by(TargetCompany.country)
+    )
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class ChainRow:
+    node: SegmentNode
+    depth: int
+    counts: Counter  # status value → companies attached directly to this segment
+    total: int  # this segment and its sub-segments
+
+    @property
+    def is_gap(self) -> bool:
+        """补链: no target company on this segment or below it."""
+        return self.total == 0
+
+
+def chain_map(cluster: Cluster, user: User) -> tuple[list[ChainRow], Counter]:
+    """Segments (depth-first) with target counts by status, and the counts of unsegmented ones."""
+    rows = db.session.execute(
+        sa.select(TargetCompany.segment_id, TargetCompany.status, sa.func.count())
+        .where(TargetCompany.cluster_id == cluster.id, scope_clause(user, TargetCompany.region_id))
+        .group_by(TargetCompany.segment_id, TargetCompany.status)
+    ).all()
+    counts: dict[int | None, Counter] = defaultdict(Counter)
+    for segment_id, status, n in rows:
+        counts[segment_id][status.value] += n
+    result: list[ChainRow] = []
+
+    def walk(nodes: list[SegmentNode], depth: int) -> int:
+        subtotal = 0
+        for node in nodes:
+            row = ChainRow(node, depth, counts[node.segment.id], 0)
+            result.append(row)
+            row.total = sum(row.counts.values()) + walk(node.children, depth + 1)
+            subtotal += row.total
+        return subtotal
+
+    walk(segment_tree(cluster.id), 0)
+    return result, counts[None]
