@@ -18,6 +18,7 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_I18N_ENABLED = False  # WTForms' own Chinese messages (crm.forms.Form), no Babel needed
 
     BOOTSTRAP_SERVE_LOCAL = True  # intranet: never a CDN
     BOOTSTRAP_BOOTSWATCH_THEME = None
@@ -25,3 +26,8 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's default; tests use a cheaper one
 
     PAGE_SIZE = 30
+
+    # Imports (招商清单): the upload, its unpacked size (an .xlsx is a zip) and its rows.
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20_000

@@ -1,7 +1,7 @@
 """Realistic generated data for demos and benchmarks (flask --app wsgi demo-data --scale N).
 
 Scale 1 is about Jiaxing's real size; 10 is the benchmark size. The people are the same at every
-scale (a bureau does not grow tenfold); later issues add the scaled records here.
+scale (a bureau does not grow tenfold); the 招商清单 (crm/demo_targets.py) grows with the scale.
 """
 
 import random
@@ -11,9 +11,11 @@ import sqlalchemy as sa
 
 from crm.auth.services import create_user
 from crm.clusters.seed import seed_plan
+from crm.demo_targets import seed_targets
 from crm.extensions import db
 from crm.models import Region, Role, User
 
+SEED = 20220723  # the plan's date
 OFFICERS_PER_REGION = 5
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙朱马胡郭林何高沈钱陆姚顾蒋褚金"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华慧建国晓东海燕志红玲斌宇鑫浩宁婷"
@@ -30,10 +32,12 @@ class DemoSummary:
 def generate(scale: int, password: str) -> DemoSummary:
     """Create what is missing at this scale; returns a Chinese summary, one line per kind."""
     seed_plan()
-    rng = random.Random(20220723)  # the plan's date: the same people on every run
+    rng = random.Random(SEED)  # the same people on every run
     summary = DemoSummary()
     summary.users_added, kept = _seed_people(rng, password)
     summary.lines.append(f"演示用户：新增 {summary.users_added} 个，已存在 {kept} 个（规模 {scale}）。")
+    # Its own generator: the companies don't depend on how many people this run had to add.
+    summary.lines.append(seed_targets(random.Random(f"{SEED}:targets"), scale))
     return summary
 
 

@@ -48,7 +48,9 @@ def write_xlsx(sheets: Sequence[Sheet], timezone: str = "Asia/Shanghai") -> byte
         sheet.freeze_panes = "A2"
         sheet.append([_header_cell(sheet, c.header) for c in spec.columns])
         for row in spec.rows:
-            sheet.append([_cell(sheet, value, col, zone) for value, col in zip(row, spec.columns, strict=True)])
+            sheet.append(
+                [_cell(sheet, value, col, zone) for value, col in zip(row, spec.columns, strict=True)]
+            )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

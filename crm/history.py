@@ -25,6 +25,8 @@ def as_text(value: Any) -> str | None:
         return "、".join(str(v) for v in value)
     if isinstance(value, User):
         return value.display_name
+    if hasattr(value, "__table__") and hasattr(value, "name"):  # a record: its name (集群, 环节)
+        return value.name
     return str(value)
 
 

@@ -3,7 +3,10 @@
 Used by target companies now and by projects later: one rule, one reassignment path.
 """
 
+import sqlalchemy as sa
+
 from crm import history
+from crm.extensions import db
 from crm.models import Role, User
 from crm.notifications import notify
 from crm.permissions import in_scope
@@ -42,4 +45,32 @@ def reassign(item, new_owner: User, actor: User, note: str, link: str) -> None:
         f"{actor.display_name} 将“{item.name}”交由您负责",
         f"交接说明：{note}",
         link,
+    )
+
+
+def open_item_count(user: User) -> int:
+    """How many open items user is responsible for (they block deactivation and scope changes)."""
+    from crm.models import TargetCompany, TargetStatus
+
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(TargetCompany)
+        .where(
+            TargetCompany.owner_id == user.id,
+            TargetCompany.status.in_([s for s in TargetStatus if not s.is_closed]),
+        )
+    )
+
+
+def owner_change_problem(user: User, *, active: bool, role: Role, region_id: int | None) -> str | None:
+    """Why user can't become (active, role, region) while owning open items, or None."""
+    count = open_item_count(user)
+    if not count:
+        return None
+    still_fits = active and role in OWNER_ROLES and (region_id is None or region_id == user.region_id)
+    if still_fits:
+        return None
+    return (
+        f"{user.display_name} 仍负责 {count} 个未关闭的条目。"
+        "请先在招商清单中按责任人筛选并批量改派，再停用或调整其角色、范围。"
     )

@@ -5,7 +5,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_login import current_user
 
+from crm.models import COMPANY_TYPES, HONOURS, TargetStatus
+from crm.notifications import unread_count
 from crm.permissions import can
 
 
@@ -23,7 +26,58 @@ def amount(value: Decimal | None, places: int = 2) -> str:
     return f"{value:,.{places}f}"
 
 
+FIELD_LABELS = {
+    "name": "企业名称",
+    "credit_code": "统一社会信用代码",
+    "foreign_registration": "境外注册号",
+    "country": "国家/地区",
+    "hq_city": "总部城市",
+    "type_tags": "企业类型",
+    "honours": "荣誉资质",
+    "cluster": "所属集群",
+    "segment": "产业链环节",
+    "source": "招商渠道",
+    "priority": "优先级",
+    "intended_investment": "意向投资额",
+    "industry_note": "主营业务",
+    "contact_name": "联系人",
+    "contact_title": "联系人职务",
+    "contact_phone": "联系电话",
+    "contact_email": "联系邮箱",
+    "status": "状态",
+    "owner_id": "责任人",
+}
+ACTION_LABELS = {"created": "新建", "reassigned": "改派", "status": "状态", "updated": "修改"}
+
+
+def history_label(entry) -> str:
+    """One history row in words: "状态：待接触 → 已接触"."""
+    action = ACTION_LABELS.get(entry.action, entry.action)
+    if not entry.field:
+        return action
+    field = FIELD_LABELS.get(entry.field, entry.field)
+    return f"{action} {field}：{entry.old_value or '（空）'} → {entry.new_value or '（空）'}"
+
+
+def zip_lists(first, second) -> list[tuple]:
+    """Pairs for <option value, text> lists in filter forms."""
+    return list(zip(first, second, strict=True))
+
+
+def inject_navigation() -> dict:
+    """The unread-message count shown in the navigation bar (one small query per page)."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"unread_count": unread_count(current_user)}
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(amount, "amount")
+    app.add_template_filter(zip_lists, "zip")
     app.add_template_global(can, "can")
+    app.add_template_global(history_label, "history_label")
+    app.add_template_global(COMPANY_TYPES, "company_types")
+    app.add_template_global(HONOURS, "honours")
+    app.add_template_global([(s.value, s.value) for s in TargetStatus], "status_options")
+    app.context_processor(inject_navigation)

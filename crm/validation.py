@@ -12,7 +12,9 @@ class Invalid(ValueError):
 class Conflict(Exception):
     """Someone else saved the record after this user opened it (optimistic locking)."""
 
-    MESSAGE = "保存失败：该记录已被他人修改。为避免覆盖对方的修改，本次未保存。请刷新页面查看最新内容后重新编辑。"
+    MESSAGE = (
+        "保存失败：该记录已被他人修改。为避免覆盖对方的修改，本次未保存。请刷新页面查看最新内容后重新编辑。"
+    )
 
     def __init__(self, message: str = MESSAGE):
         super().__init__(message)

@@ -50,7 +50,7 @@ def test_bad_user_form_input_is_explained_and_changes_nothing(app, auth, client)
         (_new_user_form(username="bad name!"), "用户名只能包含字母"),
         (_new_user_form(email="not-an-email"), "电子邮箱格式不正确"),
         (_new_user_form(display_name=""), "请输入姓名"),
-        (_new_user_form(scope="上海市"), "Not a valid choice"),
+        (_new_user_form(scope="上海市"), "不是有效的选择"),
     ]
     for form, message in cases[:3]:
         html = client.post("/admin/users/new", data=form).get_data(as_text=True)
@@ -146,3 +146,28 @@ def test_user_list_searches_and_paginates(app, auth, client):
     found = client.get("/admin/users?q=专员07").get_data(as_text=True)
     assert "officer07" in found and "officer08" not in found
     assert "没有符合条件的用户" in client.get("/admin/users?q=nobody").get_data(as_text=True)
+
+
+def test_a_user_with_open_items_cannot_be_deactivated_or_moved_out_of_their_scope(app, auth, client):
+    from tests.factories import make_target
+
+    auth.login(role="admin")
+    officer = make_user(app, username="zhang.san", scope="南湖区", display_name="张三")
+    make_target(app, officer)
+    response = client.post(f"/admin/users/{officer}/active", follow_redirects=True)
+    assert "张三 仍负责 1 个未关闭的条目" in response.get_data(as_text=True)
+    assert _user(app, "zhang.san").active is True
+    html = client.post(
+        f"/admin/users/{officer}/edit",
+        data=_new_user_form(role="viewer", scope="南湖区", display_name="张三"),
+    ).get_data(as_text=True)
+    assert "仍负责 1 个未关闭的条目" in html and _user(app, "zhang.san").role == Role.OFFICER
+    html = client.post(
+        f"/admin/users/{officer}/edit", data=_new_user_form(scope="嘉善县", display_name="张三")
+    ).get_data(as_text=True)
+    assert "仍负责 1 个未关闭的条目" in html
+    # widening the scope to the whole city keeps every item covered
+    response = client.post(
+        f"/admin/users/{officer}/edit", data=_new_user_form(scope="全市", display_name="张三")
+    )
+    assert response.status_code == 302 and _user(app, "zhang.san").region_id is None

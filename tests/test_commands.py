@@ -66,10 +66,10 @@ def test_init_admin_creates_the_first_admin_once(app, runner):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 
 
-def test_demo_data_creates_officers_and_heads_with_mail_in_every_region(app, runner):
-    result = runner.invoke(args=["demo-data", "--scale", "1"])
+def test_demo_data_makes_people_in_every_region_once(app, runner, client):
+    """One run (each generates 2,000 companies; their checks live in test_demo.py)."""
+    result = runner.invoke(args=["demo-data", "--scale", "1", "--password-stdin"], input="Demo-pass-2026\n")
     assert result.exit_code == 0, result.output
-    assert "新建演示账号的统一密码" in result.output
     with app.app_context():
         for region in db.session.scalars(sa.select(Region)):
             people = db.session.scalars(sa.select(User).where(User.region_id == region.id)).all()
@@ -82,16 +82,8 @@ def test_demo_data_creates_officers_and_heads_with_mail_in_every_region(app, run
         total = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     assert viewers >= 1
     assert 50 <= total <= 60
-
-
-def test_demo_data_twice_adds_nobody_and_prints_no_password(app, runner):
-    runner.invoke(args=["demo-data"])
-    again = runner.invoke(args=["demo-data"])
-    assert "新增 0 个" in again.output
-    assert "统一密码" not in again.output
-
-
-def test_demo_users_can_log_in_with_the_given_password(app, runner, client):
-    runner.invoke(args=["demo-data", "--password-stdin"], input="Demo-pass-2026\n")
     response = client.post("/login", data={"username": "nanhu-officer1", "password": "Demo-pass-2026"})
     assert response.status_code == 302 and response.location == "/"
+    again = runner.invoke(args=["demo-data"])
+    assert "新增 0 个" in again.output
+    assert "统一密码" not in again.output  # no new account, so no password to show

@@ -1,9 +1,9 @@
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from crm.extensions import db
+from crm.forms import Form
 from crm.models import CITY_SCOPE, Region, Role
 
 
@@ -12,7 +12,7 @@ def scope_choices() -> list[SelectChoice]:
     return [SelectChoice(CITY_SCOPE)] + [SelectChoice(n) for n in names]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(
         "用户名",
         validators=[
@@ -41,7 +41,7 @@ class UserForm(FlaskForm):
         self.scope.choices = scope_choices()
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: a POST button with its CSRF token."""
 
     submit = SubmitField("确认")

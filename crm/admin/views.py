@@ -7,6 +7,7 @@ from crm.admin.forms import ConfirmForm, UserForm
 from crm.auth.services import create_user, generate_password, resolve_scope, set_password
 from crm.extensions import db
 from crm.models import Role, User
+from crm.ownership import owner_change_problem
 from crm.permissions import require
 
 
@@ -69,6 +70,10 @@ def edit_user(user_id: int):
             form.username.errors.append("用户名创建后不能修改。")
         elif user.id == current_user.id and form.role.data != Role.ADMIN:
             form.role.errors.append("不能取消自己的管理员角色。")
+        elif problem := owner_change_problem(
+            user, active=user.active, role=Role(form.role.data), region_id=_region_id(form.scope.data)
+        ):
+            form.form_errors.append(problem)
         else:
             user.display_name = form.display_name.data.strip()
             user.email = form.email.data or None
@@ -81,6 +86,11 @@ def edit_user(user_id: int):
     return render_template("admin/user_form.html", form=form, user=user)
 
 
+def _region_id(scope: str) -> int | None:
+    region = resolve_scope(scope)
+    return region.id if region else None
+
+
 @bp.post("/users/<int:user_id>/active")
 @require("admin.users")
 def toggle_active(user_id: int):
@@ -89,6 +99,10 @@ def toggle_active(user_id: int):
         flash("操作未确认，未作任何修改。", "warning")
     elif user.id == current_user.id:
         flash("不能停用自己的账号。", "danger")
+    elif user.active and (
+        problem := owner_change_problem(user, active=False, role=user.role, region_id=user.region_id)
+    ):
+        flash(problem, "danger")
     else:
         user.active = not user.active
         user.end_sessions()  # a deactivated user's sessions end at once

@@ -1,5 +1,6 @@
 """Reading the clusters and their chain segments."""
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -7,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
-from crm.models import ChainSegment, Cluster, ClusterStatus
+from crm.models import ChainSegment, Cluster, ClusterStatus, TargetCompany, User
+from crm.permissions import scope_clause
 
 
 def list_clusters() -> list[Cluster]:
@@ -49,3 +51,41 @@ def segment_tree(cluster_id: int) -> list[SegmentNode]:
         else:
             nodes[s.parent_id].children.append(nodes[s.id])
     return roots
+
+
+@dataclass
+class ChainRow:
+    node: SegmentNode
+    depth: int
+    counts: Counter  # status value → companies attached directly to this segment
+    total: int  # this segment and its sub-segments
+
+    @property
+    def is_gap(self) -> bool:
+        """补链: no target company on this segment or below it."""
+        return self.total == 0
+
+
+def chain_map(cluster: Cluster, user: User) -> tuple[list[ChainRow], Counter]:
+    """Segments (depth-first) with target counts by status, and the counts of unsegmented ones."""
+    rows = db.session.execute(
+        sa.select(TargetCompany.segment_id, TargetCompany.status, sa.func.count())
+        .where(TargetCompany.cluster_id == cluster.id, scope_clause(user, TargetCompany.region_id))
+        .group_by(TargetCompany.segment_id, TargetCompany.status)
+    ).all()
+    counts: dict[int | None, Counter] = defaultdict(Counter)
+    for segment_id, status, n in rows:
+        counts[segment_id][status.value] += n
+    result: list[ChainRow] = []
+
+    def walk(nodes: list[SegmentNode], depth: int) -> int:
+        subtotal = 0
+        for node in nodes:
+            row = ChainRow(node, depth, counts[node.segment.id], 0)
+            result.append(row)
+            row.total = sum(row.counts.values()) + walk(node.children, depth + 1)
+            subtotal += row.total
+        return subtotal
+
+    walk(segment_tree(cluster.id), 0)
+    return result, counts[None]

@@ -1,12 +1,15 @@
 import sqlalchemy as sa
-from flask import render_template
-from sqlalchemy.orm import joinedload
+from flask import render_template, request
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.clusters import bp
-from crm.clusters.services import formal_target_total, list_clusters, segment_tree
+from crm.clusters.services import chain_map, formal_target_total, list_clusters
 from crm.extensions import db
-from crm.models import Cluster
+from crm.models import Cluster, TargetStatus
 from crm.permissions import authorize, require
+from crm.targets.queries import TargetFilters
+from crm.targets.views import render_target_list
 
 
 @bp.get("/")
@@ -21,8 +24,31 @@ def index():
 @bp.get("/<int:cluster_id>")
 @require("cluster.view")
 def detail(cluster_id: int):
-    cluster = db.session.scalar(
-        sa.select(Cluster).options(joinedload(Cluster.region)).where(Cluster.id == cluster_id)
-    )
+    cluster = _load(cluster_id)
     authorize("cluster.view", cluster)
-    return render_template("clusters/detail.html", cluster=cluster, tree=segment_tree(cluster.id))
+    rows, unsegmented = chain_map(cluster, current_user)
+    return render_template(
+        "clusters/detail.html",
+        cluster=cluster,
+        chain_rows=rows,
+        unsegmented=unsegmented,
+        statuses=[s.value for s in TargetStatus],
+    )
+
+
+@bp.get("/<int:cluster_id>/targets")
+@require("target.view")
+def targets(cluster_id: int):
+    """The cluster's 招商清单 tab: the one target list, filtered to this cluster."""
+    cluster = authorize("cluster.view", _load(cluster_id))
+    filters = TargetFilters.from_args(request.args)
+    filters.cluster = cluster.id
+    return render_target_list(filters, cluster=cluster, template="clusters/targets.html")
+
+
+def _load(cluster_id: int) -> Cluster | None:
+    return db.session.scalar(
+        sa.select(Cluster)
+        .options(joinedload(Cluster.region), selectinload(Cluster.segments))
+        .where(Cluster.id == cluster_id)
+    )

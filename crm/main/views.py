@@ -1,7 +1,13 @@
-from flask import jsonify, redirect, url_for
+import sqlalchemy as sa
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user
 
+from crm.admin.forms import ConfirmForm
 from crm.database import database_ok
+from crm.extensions import db
 from crm.main import bp
+from crm.models import Notification
+from crm.notifications import mark_read
 from crm.permissions import public, require
 
 
@@ -18,3 +24,37 @@ def healthz():
     ok = database_ok()
     body = {"status": "ok" if ok else "error", "database": "ok" if ok else "error"}
     return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/notifications")
+@require("notification.view")
+def notifications():
+    page = db.paginate(
+        sa.select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.read_at.is_not(None), Notification.id.desc()),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template("main/notifications.html", page=page, form=ConfirmForm())
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@require("notification.view")
+def read_notification(notification_id: int):
+    message = db.session.get(Notification, notification_id)
+    if message is None or message.user_id != current_user.id:
+        abort(404)
+    mark_read(current_user, notification_id)
+    db.session.commit()
+    target = message.link if message.link.startswith("/") and not message.link.startswith("//") else None
+    return redirect(target or url_for("main.notifications"))
+
+
+@bp.post("/notifications/read-all")
+@require("notification.view")
+def read_all_notifications():
+    count = mark_read(current_user)
+    db.session.commit()
+    flash(f"已将 {count} 条消息标为已读。", "success")
+    return redirect(url_for("main.notifications"))

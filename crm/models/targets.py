@@ -81,7 +81,8 @@ class TargetCompany(Base):
     # reassignments bump it (services do), follow-ups do not, so they never collide with an edit.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
-    entity_type = "target"
+    entity_type = "target"  # how history and notifications name this kind of record
+    follow_up_key = "target_id"  # its column in follow_up (crm.followups)
 
     @property
     def type_tags(self) -> list[str]:

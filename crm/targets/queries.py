@@ -1,6 +1,5 @@
 """Reading the 招商清单: filtered, sorted, scoped lists and the chain map counts."""
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -8,9 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
-from crm.clusters.services import SegmentNode, segment_tree
 from crm.extensions import db
-from crm.models import COMPANY_TYPES, HONOURS, Cluster, TargetCompany, TargetStatus, User
+from crm.models import COMPANY_TYPES, HONOURS, TargetCompany, TargetStatus, User
 from crm.permissions import scope_clause
 from crm.targets.identity import name_key
 
@@ -133,9 +131,7 @@ def owner_choices(user: User) -> list[User]:
     stmt = (
         sa.select(User)
         .where(
-            User.id.in_(
-                sa.select(TargetCompany.owner_id).where(scope_clause(user, TargetCompany.region_id))
-            )
+            User.id.in_(sa.select(TargetCompany.owner_id).where(scope_clause(user, TargetCompany.region_id)))
         )
         .order_by(User.display_name)
     )
@@ -150,41 +146,3 @@ def country_choices(user: User) -> list[str]:
         .order_by(TargetCompany.country)
     )
     return list(db.session.scalars(stmt))
-
-
-@dataclass
-class ChainRow:
-    node: SegmentNode
-    depth: int
-    counts: Counter  # status value → companies attached directly to this segment
-    total: int  # this segment and its sub-segments
-
-    @property
-    def is_gap(self) -> bool:
-        """补链: no target company on this segment or below it."""
-        return self.total == 0
-
-
-def chain_map(cluster: Cluster, user: User) -> tuple[list[ChainRow], Counter]:
-    """Segments (depth-first) with target counts by status, and the counts of unsegmented ones."""
-    rows = db.session.execute(
-        sa.select(TargetCompany.segment_id, TargetCompany.status, sa.func.count())
-        .where(TargetCompany.cluster_id == cluster.id, scope_clause(user, TargetCompany.region_id))
-        .group_by(TargetCompany.segment_id, TargetCompany.status)
-    ).all()
-    counts: dict[int | None, Counter] = defaultdict(Counter)
-    for segment_id, status, n in rows:
-        counts[segment_id][status.value] += n
-    result: list[ChainRow] = []
-
-    def walk(nodes: list[SegmentNode], depth: int) -> int:
-        subtotal = 0
-        for node in nodes:
-            row = ChainRow(node, depth, counts[node.segment.id], 0)
-            result.append(row)
-            row.total = sum(row.counts.values()) + walk(node.children, depth + 1)
-            subtotal += row.total
-        return subtotal
-
-    walk(segment_tree(cluster.id), 0)
-    return result, counts[None]

@@ -1,9 +1,11 @@
 """招商清单 rules: validating, creating and editing target companies, and moving their status."""
 
+import re
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import url_for
 
 from crm import history
 from crm.extensions import db
@@ -20,13 +22,28 @@ from crm.models import (
     User,
     utcnow,
 )
-from crm.ownership import owner_problem
+from crm.ownership import owner_problem, reassign
 from crm.permissions import in_scope
 from crm.targets.identity import credit_code_problem, name_key, normalize_credit_code
 from crm.validation import Conflict, Invalid
 
 # The order of the open statuses: moving left needs a reason.
 STATUS_ORDER = [TargetStatus.UNCONTACTED, TargetStatus.CONTACTED, TargetStatus.INTERESTED]
+
+
+# Text fields and their column sizes: every path (form, import, command line) is held to them.
+TEXT_LIMITS = {
+    "name": ("企业名称", 128),
+    "foreign_registration": ("境外注册号", 64),
+    "country": ("国家/地区", 32),
+    "hq_city": ("总部城市", 64),
+    "industry_note": ("主营业务", 2000),
+    "contact_name": ("联系人", 64),
+    "contact_title": ("联系人职务", 64),
+    "contact_phone": ("联系电话", 32),
+    "contact_email": ("联系邮箱", 254),
+}
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass
@@ -68,8 +85,11 @@ def target_problems(data: TargetInput, actor: User, existing: TargetCompany | No
     problems: dict[str, str] = {}
     if not data.name:
         problems["name"] = "请填写企业名称。"
-    elif len(data.name) > 128:
-        problems["name"] = "企业名称最长 128 个字符。"
+    for name, (label, limit) in TEXT_LIMITS.items():
+        if len(getattr(data, name)) > limit:
+            problems[name] = f"{label}最长 {limit} 个字符。"
+    if data.contact_email and not EMAIL.fullmatch(data.contact_email):
+        problems["contact_email"] = "联系邮箱格式不正确。"
     if data.credit_code:
         problem = credit_code_problem(data.credit_code)
         if problem:
@@ -84,7 +104,9 @@ def target_problems(data: TargetInput, actor: User, existing: TargetCompany | No
     if cluster is None:
         problems["cluster_id"] = "请选择所属集群。"
     elif not in_scope(actor, cluster.region_id):
-        problems["cluster_id"] = f"您的范围（{actor.scope_name}）不包括“{cluster.name}”所在的{cluster.region.name}。"
+        problems["cluster_id"] = (
+            f"您的范围（{actor.scope_name}）不包括“{cluster.name}”所在的{cluster.region.name}。"
+        )
     if data.segment_id:
         segment = db.session.get(ChainSegment, data.segment_id)
         if segment is None or (cluster is not None and segment.cluster_id != cluster.id):
@@ -153,16 +175,14 @@ def create_target(data: TargetInput, actor: User, note: str = "") -> TargetCompa
 
 EDITABLE = [
     "name",
-    "name_key",
     "credit_code",
     "foreign_registration",
     "country",
     "hq_city",
     "type_tags",
     "honours",
-    "cluster_id",
-    "region_id",
-    "segment_id",
+    "cluster",
+    "segment",
     "source",
     "priority",
     "intended_investment",
@@ -193,8 +213,11 @@ def update_target(target: TargetCompany, data: TargetInput, actor: User, expecte
         if problem:
             raise Invalid({"cluster_id": f"改到该集群后责任人不再符合要求：{problem}请先改派责任人。"})
     values = _values(data, cluster)
-    changed = history.apply_changes(target, {k: values[k] for k in EDITABLE if k != "name_key"}, actor)
+    values["cluster"] = cluster
+    values["segment"] = db.session.get(ChainSegment, data.segment_id) if data.segment_id else None
+    changed = history.apply_changes(target, {k: values[k] for k in EDITABLE}, actor)
     target.name_key = values["name_key"]
+    target.region_id = cluster.region_id
     if changed:
         target.version += 1
     return changed
@@ -232,3 +255,19 @@ def change_status(target: TargetCompany, new_status: str, actor: User, reason: s
         target.next_follow_up_on = None
     target.version += 1
     history.record(target, "status", actor, field="status", old=old, new=status, note=reason)
+
+
+def reassign_targets(targets: list[TargetCompany], new_owner: User | None, actor: User, note: str) -> None:
+    """Hand every target to new_owner, or none of them (Invalid lists each refusal)."""
+    if new_owner is None:
+        raise Invalid({"owner_id": "请选择新责任人。"})
+    problems = {}
+    for target in targets:
+        try:
+            reassign(target, new_owner, actor, note, url_for("targets.detail", target_id=target.id))
+        except ValueError as error:
+            problems[f"target-{target.id}"] = f"“{target.name}”：{error}"
+        else:
+            target.version += 1
+    if problems:
+        raise Invalid(problems)

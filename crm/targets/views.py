@@ -1,1 +1,285 @@
-"""招商清单 pages."""
+"""招商清单 pages: list, detail, create, edit, follow-up, status, assignment, export."""
+
+import sqlalchemy as sa
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm import history
+from crm.exports import XLSX_MIMETYPE
+from crm.extensions import db
+from crm.followups import FollowUpInput, follow_up_limit, follow_up_problems, follow_ups_for, log_follow_up
+from crm.forms import attach_problems
+from crm.models import Cluster, TargetCompany, User
+from crm.permissions import authorize, can, require
+from crm.targets import bp
+from crm.targets.export import export_targets
+from crm.targets.forms import AssignForm, BulkAssignForm, FollowUpForm, StatusForm, TargetForm
+from crm.targets.queries import (
+    SORT_LABELS,
+    TargetFilters,
+    country_choices,
+    owner_choices,
+    target_query,
+)
+from crm.targets.services import (
+    TargetInput,
+    change_status,
+    create_target,
+    reassign_targets,
+    update_target,
+)
+from crm.timeutil import local_today
+from crm.validation import Conflict, Invalid
+
+
+def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, template="targets/list.html"):
+    """The list page, city-wide or as a cluster's tab; one query for the page, one for the count."""
+    page = db.paginate(
+        target_query(current_user, filters, local_today()),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    filtered_cluster = cluster or (db.session.get(Cluster, filters.cluster) if filters.cluster else None)
+    return render_template(
+        template,
+        page=page,
+        filters=filters,
+        cluster=cluster,
+        segments=filtered_cluster.segments if filtered_cluster else [],
+        clusters=db.session.scalars(sa.select(Cluster).order_by(Cluster.status, Cluster.sort_order)).all(),
+        owners=owner_choices(current_user),
+        countries=country_choices(current_user),
+        sort_labels=SORT_LABELS,
+        today=local_today(),
+        bulk_form=BulkAssignForm(current_user) if can(current_user, "target.assign") else None,
+    )
+
+
+@bp.get("/")
+@require("target.view")
+def index():
+    return render_target_list(TargetFilters.from_args(request.args))
+
+
+@bp.get("/export.xlsx")
+@require("target.view")
+def export():
+    filters = TargetFilters.from_args(request.args)
+    content = export_targets(current_user, target_query(current_user, filters, local_today()))
+    filename = f"招商清单-{local_today():%Y%m%d}.xlsx"
+    return Response(
+        content,
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": _attachment(filename)},
+    )
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _load(target_id: int) -> TargetCompany | None:
+    return db.session.scalar(
+        sa.select(TargetCompany)
+        .options(
+            joinedload(TargetCompany.cluster),
+            joinedload(TargetCompany.segment),
+            joinedload(TargetCompany.owner),
+            joinedload(TargetCompany.region),
+        )
+        .where(TargetCompany.id == target_id)
+    )
+
+
+def _input_from(form: TargetForm, owner_id=None) -> TargetInput:
+    return TargetInput(
+        name=form.name.data or "",
+        cluster_id=form.cluster_id.data,
+        source=form.source.data,
+        owner_id=owner_id,
+        segment_id=form.segment_id.data,
+        credit_code=form.credit_code.data or "",
+        foreign_registration=form.foreign_registration.data or "",
+        country=form.country.data or "",
+        hq_city=form.hq_city.data or "",
+        type_tags=form.type_tags.data or [],
+        honours=form.honours.data or [],
+        priority=form.priority.data,
+        intended_investment=form.intended_investment.data,
+        industry_note=form.industry_note.data or "",
+        contact_name=form.contact_name.data or "",
+        contact_title=form.contact_title.data or "",
+        contact_phone=form.contact_phone.data or "",
+        contact_email=form.contact_email.data or "",
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("target.create")
+def new():
+    form = TargetForm(current_user)
+    if request.method == "GET":
+        form.cluster_id.data = request.args.get("cluster", type=int)
+        form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        try:
+            target = create_target(_input_from(form, owner_id=form.owner_id.data), current_user)
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            attach_problems(form, error.problems)
+        else:
+            flash(f"已新建“{target.name}”。", "success")
+            return redirect(url_for("targets.detail", target_id=target.id))
+    return render_template("targets/form.html", form=form, target=None)
+
+
+@bp.route("/<int:target_id>/edit", methods=["GET", "POST"])
+@require("target.view")
+def edit(target_id: int):
+    target = authorize("target.edit", _load(target_id))
+    form = TargetForm(current_user, obj=target)
+    del form.owner_id  # the owner changes only by reassignment, with a handover note
+    if request.method == "GET":
+        form.version.data = target.version
+    if form.validate_on_submit():
+        try:
+            changed = update_target(target, _input_from(form), current_user, form.version.data)
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            attach_problems(form, error.problems)
+        except (Conflict, StaleDataError):
+            db.session.rollback()
+            form.form_errors.append(Conflict.MESSAGE)
+        else:
+            flash(f"已保存（修改 {len(changed)} 项）。" if changed else "没有修改任何内容。", "success")
+            return redirect(url_for("targets.detail", target_id=target.id))
+    return render_template("targets/form.html", form=form, target=target)
+
+
+def render_detail(target: TargetCompany, follow_up_form=None, status_form=None, assign_form=None, status=200):
+    if status_form is None:
+        status_form = StatusForm(status=target.status.value, version=target.version)
+    if follow_up_form is None:
+        follow_up_form = FollowUpForm(occurred_on=local_today())
+    limit = follow_up_limit(target)
+    return (
+        render_template(
+            "targets/detail.html",
+            target=target,
+            follow_ups=follow_ups_for(target),
+            history=history.entries_for(target),
+            follow_up_form=follow_up_form,
+            status_form=status_form,
+            assign_form=assign_form or AssignForm(current_user),
+            follow_up_limit=limit,
+            today=local_today(),
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:target_id>")
+@require("target.view")
+def detail(target_id: int):
+    return render_detail(authorize("target.view", _load(target_id)))
+
+
+@bp.post("/<int:target_id>/follow-ups")
+@require("target.view")
+def add_follow_up(target_id: int):
+    target = authorize("target.follow_up", _load(target_id))
+    form = FollowUpForm()
+    if form.validate_on_submit():
+        data = FollowUpInput(
+            occurred_on=form.occurred_on.data,
+            method=form.method.data,
+            content=form.content.data or "",
+            participants=form.participants.data or "",
+            next_step=form.next_step.data or "",
+            next_follow_up_on=form.next_follow_up_on.data,
+        )
+        problems = follow_up_problems(target, data, local_today())
+        if not problems:
+            log_follow_up(target, current_user, data)
+            db.session.commit()
+            flash("跟进记录已保存。", "success")
+            return redirect(url_for("targets.detail", target_id=target.id, _anchor="follow-ups"))
+        attach_problems(form, problems)
+    return render_detail(target, follow_up_form=form, status=422)
+
+
+@bp.post("/<int:target_id>/status")
+@require("target.view")
+def set_status(target_id: int):
+    target = authorize("target.status", _load(target_id))
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            change_status(target, form.status.data, current_user, form.reason.data or "", form.version.data)
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            attach_problems(form, error.problems)
+        except (Conflict, StaleDataError):
+            db.session.rollback()
+            form.form_errors.append(Conflict.MESSAGE)
+        else:
+            flash(f"状态已变更为“{target.status.value}”。", "success")
+            return redirect(url_for("targets.detail", target_id=target.id))
+    return render_detail(_load(target_id), status_form=form, status=422)
+
+
+@bp.post("/<int:target_id>/assign")
+@require("target.view")
+def assign(target_id: int):
+    target = authorize("target.assign", _load(target_id))
+    form = AssignForm(current_user)
+    if form.validate_on_submit():
+        try:
+            reassign_targets(
+                [target], db.session.get(User, form.owner_id.data or 0), current_user, form.note.data
+            )
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            form.owner_id.errors = [*form.owner_id.errors, *error.problems.values()]
+        else:
+            flash(f"已改派给 {target.owner.display_name}，并已通知本人。", "success")
+            return redirect(url_for("targets.detail", target_id=target.id))
+    return render_detail(_load(target_id), assign_form=form, status=422)
+
+
+@bp.post("/bulk-assign")
+@require("target.assign")
+def bulk_assign():
+    form = BulkAssignForm(current_user)
+    ids = [int(i) for i in request.form.getlist("target_ids") if i.isdigit()][:500]
+    back = request.form.get("back") or url_for("targets.index")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("targets.index")
+    if not ids:
+        flash("请先勾选要改派的企业。", "warning")
+        return redirect(back)
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "danger")
+        return redirect(back)
+    targets = db.session.scalars(
+        sa.select(TargetCompany).options(joinedload(TargetCompany.owner)).where(TargetCompany.id.in_(ids))
+    ).all()
+    for target in targets:
+        authorize("target.assign", target)
+    try:
+        reassign_targets(targets, db.session.get(User, form.owner_id.data or 0), current_user, form.note.data)
+        db.session.commit()
+    except Invalid as error:
+        db.session.rollback()
+        flash("未改派任何企业：" + "；".join(error.problems.values()), "danger")
+    else:
+        flash(f"已将 {len(targets)} 家企业改派给 {targets[0].owner.display_name}，并已通知本人。", "success")
+    return redirect(back)

@@ -88,7 +88,7 @@ def test_first_admin_signs_in_changes_password_and_reads_a_cluster(app, page):
     expect(page.get_by_role("heading", level=1)).to_contain_text("桐乡市新材料")
     expect(page.get_by_text("430.00", exact=True)).to_be_visible()
     expect(page.get_by_text("华友钴业", exact=True)).to_be_visible()
-    expect(page.locator(".segment-tree")).to_contain_text("高性能动力电池材料")
+    expect(page.locator("#chain-map")).to_contain_text("高性能动力电池材料")
     save_screenshots(page, "cluster-detail")
     page.set_viewport_size({"width": 1280, "height": 800})  # the navbar collapses when narrow
 

@@ -1,0 +1,94 @@
+"""When things happened to a demo target company: its follow-up days and planned next days.
+
+Used by crm/demo_targets.py. Every generated day lies within the past year and before today (so no
+timestamp is in the future); open companies' next follow-up falls within their status's limit in
+working days (crm.followups.DEFAULT_LIMITS): about 15% already overdue, the rest due soon.
+"""
+
+import random
+from bisect import bisect_right
+from datetime import date, timedelta
+
+from crm.followups import DEFAULT_LIMITS
+from crm.models import TargetStatus
+from crm.workdays import is_working_day
+
+S = TargetStatus
+OVERDUE_SHARE = 0.15
+# How many follow-ups (at most: they stay within the past year) a company in each status has had.
+FOLLOW_UPS = {
+    S.UNCONTACTED: (0, 1),
+    S.CONTACTED: (2, 10),
+    S.INTERESTED: (5, 15),
+    S.ABANDONED: (3, 11),
+    S.CONVERTED: (7, 17),
+}
+Dates = list[tuple[date, date | None]]  # each follow-up: (day, next follow-up day it planned)
+
+
+class WorkCalendar:
+    """Working days (crm.workdays) in a range, found by bisection: asked about a million times a run."""
+
+    def __init__(self, first: date, last: date):
+        span = (first + timedelta(n) for n in range((last - first).days + 1))
+        self.days = [day for day in span if is_working_day(day)]
+
+    def count(self, day: date) -> int:
+        return bisect_right(self.days, day)
+
+    def add(self, day: date, n: int) -> date:
+        """The n-th working day after day (n >= 1), as crm.workdays.add_working_days."""
+        return self.days[self.count(day) + n - 1]
+
+    def back(self, day: date, n: int) -> date:
+        """The working day with n working days after it up to day (n=0: the last one on or before day)."""
+        return self.days[self.count(day) - n - 1]
+
+    def between(self, start: date, end: date) -> int:
+        """Working days after start up to and including end."""
+        return self.count(end) - self.count(start)
+
+
+class Timeline:
+    def __init__(self, rng: random.Random, today: date):
+        self.rng, self.today = rng, today
+        self.calendar = WorkCalendar(today - timedelta(500), today + timedelta(60))
+        self.latest = self.calendar.back(today - timedelta(1), 0)  # the last working day before today
+        self.window_start = today - timedelta(365)
+
+    def make(self, status: S) -> tuple[Dates, date | None, date]:
+        """The follow-ups, oldest first, the next follow-up due now (open only), the day of creation."""
+        rng, calendar = self.rng, self.calendar
+        if status.is_closed:
+            last, due = calendar.back(self.latest, rng.randint(0, 120)), None
+        else:
+            last, due = self._open_dates(DEFAULT_LIMITS[status.value])
+        dates = self._chain(last, due, rng.randint(*FOLLOW_UPS[status]))
+        created_on = calendar.back(dates[0][0], rng.randint(1, 25)) if dates else last
+        return dates, due, created_on
+
+    def _open_dates(self, limit: int) -> tuple[date, date]:
+        """The last follow-up and the next one it planned within limit working days: overdue or coming."""
+        rng, calendar = self.rng, self.calendar
+        if rng.random() < OVERDUE_SHARE:  # by a few days, or by weeks
+            due = calendar.back(self.latest, rng.randint(0, 5) if rng.random() < 0.6 else rng.randint(10, 45))
+            return calendar.back(due, rng.randint(5, limit)), due
+        lead = calendar.between(self.latest, self.today)  # 1 when today is a working day
+        ahead = rng.randint(1, min(15, limit) - lead)
+        due = calendar.add(self.today, ahead)
+        return calendar.back(self.latest, rng.randint(0, limit - lead - ahead)), due
+
+    def _chain(self, last: date, due: date | None, n: int) -> Dates:
+        """Up to n follow-ups ending on last, each planning the next 4–12 working days on (kept early or late)."""
+        rng, calendar = self.rng, self.calendar
+        if n == 0:
+            return []
+        dates = [(last, due)]
+        while len(dates) < n:
+            interval = rng.randint(4, 12)
+            day = calendar.back(dates[-1][0], max(1, interval + rng.randint(-2, 2)))
+            if day < self.window_start:
+                break
+            dates.append((day, calendar.add(day, interval)))
+        dates.reverse()
+        return dates

@@ -1,0 +1,51 @@
+"""Records for tests, made through the same services the app uses."""
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import Cluster, TargetCompany, User
+from crm.targets.services import TargetInput, create_target
+
+CLUSTER_OF_REGION = {
+    "南湖区": "南湖区微电子",
+    "嘉善县": "嘉善县集成电路",
+    "桐乡市": "桐乡市新材料",
+}
+_names = iter(range(1, 10_000_000))
+
+
+def cluster_id(name: str) -> int:
+    return db.session.scalar(sa.select(Cluster.id).where(Cluster.name == name))
+
+
+def make_target(app, owner_id: int, region: str = "南湖区", **fields) -> int:
+    """Create a target company in region's cluster owned by owner_id; returns its id."""
+    with app.app_context():
+        owner = db.session.get(User, owner_id)
+        values = {
+            "name": f"测试企业{next(_names)}有限公司",
+            "cluster_id": cluster_id(CLUSTER_OF_REGION[region]),
+            "source": "招商地图",
+            "owner_id": owner_id,
+            "intended_investment": Decimal("5.00"),
+        }
+        values.update(fields)
+        target = create_target(TargetInput(**values), owner)
+        db.session.commit()
+        return target.id
+
+
+def target_state(app, target_id: int) -> tuple:
+    """What a refused request must not change."""
+    with app.app_context():
+        t = db.session.get(TargetCompany, target_id)
+        follow_ups = db.session.scalar(
+            sa.text("SELECT count(*) FROM follow_up WHERE target_id = :i"), {"i": t.id}
+        )
+        history = db.session.scalar(
+            sa.text("SELECT count(*) FROM history_entry WHERE entity_type = 'target' AND entity_id = :i"),
+            {"i": t.id},
+        )
+        return (t.name, t.status, t.owner_id, t.version, t.next_follow_up_on, follow_ups, history)
