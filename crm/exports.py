@@ -103,3 +103,13 @@ def _letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(index)
+
+
+def xlsx_response(content: bytes, filename: str):
+    """A download of an .xlsx file with its Chinese file name (RFC 5987) and an ASCII fallback."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    disposition = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, mimetype=XLSX_MIMETYPE, headers={"Content-Disposition": disposition})

@@ -95,3 +95,19 @@ def follow_ups_for(item, limit: int = 200) -> list[FollowUp]:
             .limit(limit)
         )
     )
+
+
+def record_from_form(item, actor: User, form, today: date) -> dict[str, str]:
+    """Validate a submitted FollowUpForm against item's rules and log it; returns the problems."""
+    data = FollowUpInput(
+        occurred_on=form.occurred_on.data,
+        method=form.method.data,
+        content=form.content.data or "",
+        participants=form.participants.data or "",
+        next_step=form.next_step.data or "",
+        next_follow_up_on=form.next_follow_up_on.data,
+    )
+    problems = follow_up_problems(item, data, today)
+    if not problems:
+        log_follow_up(item, actor, data)
+    return problems

@@ -1,11 +1,21 @@
-"""Form helpers shared by every feature."""
+"""Form helpers shared by every feature, and the follow-up form every kind of item uses."""
 
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
-from wtforms.validators import ValidationError
+from wtforms import (
+    DateField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from crm.models import FollowUpMethod
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -20,6 +30,16 @@ def two_decimals(form, field) -> None:
     value = field.data
     if isinstance(value, Decimal) and value != value.quantize(Decimal("0.01")):
         raise ValidationError("最多保留两位小数。")
+
+
+def safe_back() -> str | None:
+    """The same-site page a form asked to return to (field "back"), if any."""
+    from flask import request
+
+    back = request.form.get("back", "")
+    if back.startswith("/") and not back.startswith("//") and "\\" not in back:
+        return back
+    return None
 
 
 def attach_problems(form, problems: dict[str, str]) -> None:
@@ -37,3 +57,13 @@ class Form(FlaskForm):
 
     class Meta:
         locales = ("zh_CN", "zh")
+
+
+class FollowUpForm(Form):
+    occurred_on = DateField("跟进日期", validators=[DataRequired("请填写跟进日期（格式：年-月-日）。")])
+    method = SelectField("跟进方式", choices=[SelectChoice(m.value) for m in FollowUpMethod])
+    participants = StringField("参与人员", validators=[Length(max=500)])
+    content = TextAreaField("跟进情况", validators=[DataRequired("请填写跟进情况。"), Length(max=5000)])
+    next_step = TextAreaField("下一步工作", validators=[Length(max=2000)])
+    next_follow_up_on = DateField("下次跟进日期", validators=[Optional()])
+    submit = SubmitField("保存跟进记录")

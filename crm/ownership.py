@@ -50,9 +50,9 @@ def reassign(item, new_owner: User, actor: User, note: str, link: str) -> None:
 
 def open_item_count(user: User) -> int:
     """How many open items user is responsible for (they block deactivation and scope changes)."""
-    from crm.models import TargetCompany, TargetStatus
+    from crm.models import Project, ProjectStage, TargetCompany, TargetStatus
 
-    return db.session.scalar(
+    targets = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(TargetCompany)
         .where(
@@ -60,6 +60,12 @@ def open_item_count(user: User) -> int:
             TargetCompany.status.in_([s for s in TargetStatus if not s.is_closed]),
         )
     )
+    projects = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Project)
+        .where(Project.owner_id == user.id, Project.stage.in_([s for s in ProjectStage if not s.is_closed]))
+    )
+    return targets + projects
 
 
 def owner_change_problem(user: User, *, active: bool, role: Role, region_id: int | None) -> str | None:
@@ -72,5 +78,5 @@ def owner_change_problem(user: User, *, active: bool, role: Role, region_id: int
         return None
     return (
         f"{user.display_name} 仍负责 {count} 个未关闭的条目。"
-        "请先在招商清单中按责任人筛选并批量改派，再停用或调整其角色、范围。"
+        "请先在招商清单、项目清单中按责任人筛选并批量改派，再停用或调整其角色、范围。"
     )

@@ -79,6 +79,17 @@ RULES: dict[str, Rule] = {
     "target.status": _owner_or_manager,
     "target.assign": _manager,
     "target.import": _worker,
+    "target.convert": _owner_or_manager,
+    # 项目清单
+    "project.view": _record_in_scope,
+    "project.create": _worker,
+    "project.edit": _owner_or_manager,
+    "project.follow_up": _owner_or_manager,
+    "project.stage": _owner_or_manager,
+    "project.assign": _manager,
+    "project.problem": _owner_or_manager,  # raise a problem and move it along
+    "problem.view": _any_user,  # the list is limited to the reader's scope by its query
+    "desk.view": _any_user,
 }
 
 

@@ -46,8 +46,38 @@ FIELD_LABELS = {
     "contact_email": "联系邮箱",
     "status": "状态",
     "owner_id": "责任人",
+    "stage": "阶段",
+    "company_name": "项目单位",
+    "is_landmark": "标志性项目",
+    "total_investment": "总投资",
+    "fixed_asset_investment": "固定资产投资",
+    "foreign_capital": "外资",
+    "expected_output": "预计年产值",
+    "expected_added_value": "预计年增加值",
+    "land_area": "用地",
+    "signed_on": "签约日期",
+    "signed_investment": "签约投资额",
+    "planned_start_on": "计划开工",
+    "actual_start_on": "实际开工",
+    "planned_completion_on": "计划竣工",
+    "actual_completion_on": "实际竣工投产",
+    "leader_name": "联系领导",
+    "responsible_unit": "责任单位",
+    "action_plan": "工作方案",
+    "description": "项目简介",
+    "region": "落地地区",
+    "milestone": "工作方案节点",
+    "problem": "需协调问题",
+    "problem_status": "问题状态",
 }
-ACTION_LABELS = {"created": "新建", "reassigned": "改派", "status": "状态", "updated": "修改"}
+ACTION_LABELS = {
+    "created": "新建",
+    "reassigned": "改派",
+    "status": "状态",
+    "stage": "阶段",
+    "updated": "修改",
+    "problem": "问题",
+}
 
 
 def history_label(entry) -> str:

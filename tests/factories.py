@@ -49,3 +49,52 @@ def target_state(app, target_id: int) -> tuple:
             {"i": t.id},
         )
         return (t.name, t.status, t.owner_id, t.version, t.next_follow_up_on, follow_ups, history)
+
+
+def make_project(app, owner_id: int, region: str = "南湖区", stage: str = "在谈", **fields) -> int:
+    """Create a project owned by owner_id and move it (with evidence) to stage; returns its id."""
+    from datetime import date
+
+    from crm.projects.services import ProjectInput, create_project
+    from crm.projects.stages import StageMove, move_stage
+
+    with app.app_context():
+        owner = db.session.get(User, owner_id)
+        values = {
+            "name": f"测试项目{next(_names)}",
+            "company_name": "测试投资有限公司",
+            "cluster_id": cluster_id(CLUSTER_OF_REGION[region]),
+            "owner_id": owner_id,
+            "total_investment": Decimal("10.00"),
+        }
+        values.update(fields)
+        project = create_project(ProjectInput(**values), owner)
+        evidence = {
+            "signed_on": date(2026, 3, 2),
+            "signed_investment": Decimal("8.00"),
+            "actual_start_on": date(2026, 6, 1),
+            "actual_completion_on": date(2026, 10, 9),
+        }
+        needed = {"拟建": 2, "在建": 3, "建成投产": 4}.get(stage, 0)  # only the evidence the stage needs
+        evidence = dict(list(evidence.items())[:needed])
+        if stage != "在谈":
+            move_stage(project, StageMove(stage, "测试推进", evidence), owner, date(2026, 11, 20))
+        db.session.commit()
+        return project.id
+
+
+def project_state(app, project_id: int) -> tuple:
+    with app.app_context():
+        from crm.models import Project
+
+        p = db.session.get(Project, project_id)
+        counts = [
+            db.session.scalar(sa.text(sql), {"i": p.id})
+            for sql in (
+                "SELECT count(*) FROM follow_up WHERE project_id = :i",
+                "SELECT count(*) FROM history_entry WHERE entity_type = 'project' AND entity_id = :i",
+                "SELECT count(*) FROM problem WHERE project_id = :i",
+                "SELECT count(*) FROM milestone WHERE project_id = :i",
+            )
+        ]
+        return (p.name, p.stage, p.owner_id, p.version, p.next_follow_up_on, *counts)

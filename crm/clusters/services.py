@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
-from crm.models import ChainSegment, Cluster, ClusterStatus, TargetCompany, User
+from crm.models import ChainSegment, Cluster, ClusterStatus, Project, TargetCompany, User
 from crm.permissions import scope_clause
 
 
@@ -57,8 +57,9 @@ def segment_tree(cluster_id: int) -> list[SegmentNode]:
 class ChainRow:
     node: SegmentNode
     depth: int
-    counts: Counter  # status value → companies attached directly to this segment
-    total: int  # this segment and its sub-segments
+    counts: Counter  # target status → companies attached directly to this segment
+    projects: Counter  # project stage → projects attached directly to this segment
+    total: int = 0  # target companies on this segment and its sub-segments
 
     @property
     def is_gap(self) -> bool:
@@ -66,26 +67,33 @@ class ChainRow:
         return self.total == 0
 
 
-def chain_map(cluster: Cluster, user: User) -> tuple[list[ChainRow], Counter]:
-    """Segments (depth-first) with target counts by status, and the counts of unsegmented ones."""
+def _counts(model, column, cluster: Cluster, user: User) -> dict[int | None, Counter]:
+    """{segment id: Counter(status or stage → n)} for one kind of item, in the user's scope."""
     rows = db.session.execute(
-        sa.select(TargetCompany.segment_id, TargetCompany.status, sa.func.count())
-        .where(TargetCompany.cluster_id == cluster.id, scope_clause(user, TargetCompany.region_id))
-        .group_by(TargetCompany.segment_id, TargetCompany.status)
+        sa.select(model.segment_id, column, sa.func.count())
+        .where(model.cluster_id == cluster.id, scope_clause(user, model.region_id))
+        .group_by(model.segment_id, column)
     ).all()
     counts: dict[int | None, Counter] = defaultdict(Counter)
-    for segment_id, status, n in rows:
-        counts[segment_id][status.value] += n
+    for segment_id, value, n in rows:
+        counts[segment_id][value.value] += n
+    return counts
+
+
+def chain_map(cluster: Cluster, user: User) -> tuple[list[ChainRow], Counter, Counter]:
+    """Segments (depth-first) with target and project counts; plus the counts without a segment."""
+    targets = _counts(TargetCompany, TargetCompany.status, cluster, user)
+    projects = _counts(Project, Project.stage, cluster, user)
     result: list[ChainRow] = []
 
     def walk(nodes: list[SegmentNode], depth: int) -> int:
         subtotal = 0
         for node in nodes:
-            row = ChainRow(node, depth, counts[node.segment.id], 0)
+            row = ChainRow(node, depth, targets[node.segment.id], projects[node.segment.id])
             result.append(row)
             row.total = sum(row.counts.values()) + walk(node.children, depth + 1)
             subtotal += row.total
         return subtotal
 
     walk(segment_tree(cluster.id), 0)
-    return result, counts[None]
+    return result, targets[None], projects[None]

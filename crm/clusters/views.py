@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm.clusters import bp
 from crm.clusters.services import chain_map, formal_target_total, list_clusters
 from crm.extensions import db
-from crm.models import Cluster, TargetStatus
+from crm.models import Cluster, ProjectStage, TargetStatus
 from crm.permissions import authorize, require
 from crm.targets.queries import TargetFilters
 from crm.targets.views import render_target_list
@@ -26,13 +26,15 @@ def index():
 def detail(cluster_id: int):
     cluster = _load(cluster_id)
     authorize("cluster.view", cluster)
-    rows, unsegmented = chain_map(cluster, current_user)
+    rows, unsegmented, unsegmented_projects = chain_map(cluster, current_user)
     return render_template(
         "clusters/detail.html",
         cluster=cluster,
         chain_rows=rows,
         unsegmented=unsegmented,
+        unsegmented_projects=unsegmented_projects,
         statuses=[s.value for s in TargetStatus],
+        stages=[s.value for s in ProjectStage],
     )
 
 

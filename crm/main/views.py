@@ -4,18 +4,25 @@ from flask_login import current_user
 
 from crm.admin.forms import ConfirmForm
 from crm.database import database_ok
+from crm.desk import GROUPS, desk_items
 from crm.extensions import db
+from crm.forms import FollowUpForm
 from crm.main import bp
 from crm.models import Notification
 from crm.notifications import mark_read
 from crm.permissions import public, require
+from crm.timeutil import local_today
+from crm.workdays import add_working_days
 
 
 @bp.get("/")
-@require("account.self")
+@require("desk.view")
 def index():
-    # 我的工作台 arrives with the project pipeline; until then the clusters are home.
-    return redirect(url_for("clusters.index"))
+    """我的工作台: the landing page after login."""
+    today = local_today()
+    items = desk_items(current_user, today)
+    form = FollowUpForm(occurred_on=today, next_follow_up_on=add_working_days(today, 5))
+    return render_template("main/desk.html", items=items, groups=GROUPS, today=today, form=form)
 
 
 @bp.get("/healthz")

@@ -10,11 +10,15 @@ from crm.models.enums import (
     ClusterStatus,
     FollowUpMethod,
     Priority,
+    ProblemCategory,
+    ProblemStatus,
+    ProjectStage,
     Role,
     TargetSource,
     TargetStatus,
 )
 from crm.models.imports import ImportBatch
+from crm.models.projects import Milestone, Problem, Project
 from crm.models.targets import TargetCompany
 from crm.models.users import User
 
@@ -26,6 +30,12 @@ __all__ = [
     "FollowUpMethod",
     "HistoryEntry",
     "ImportBatch",
+    "Milestone",
+    "Problem",
+    "ProblemCategory",
+    "ProblemStatus",
+    "Project",
+    "ProjectStage",
     "Notification",
     "Priority",
     "TargetCompany",

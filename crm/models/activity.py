@@ -11,13 +11,18 @@ from crm.models.users import User
 
 
 class FollowUp(Base):
-    """跟进记录 on a target company (and, with the project pipeline, on a project)."""
+    """跟进记录 on exactly one item: a target company or a project."""
 
     __tablename__ = "follow_up"
-    __table_args__ = (sa.Index("ix_follow_up_target_occurred", "target_id", "occurred_on"),)
+    __table_args__ = (
+        sa.Index("ix_follow_up_target_occurred", "target_id", "occurred_on"),
+        sa.Index("ix_follow_up_project_occurred", "project_id", "occurred_on"),
+        sa.CheckConstraint("(target_id IS NULL) != (project_id IS NULL)", name="one_item"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int | None] = mapped_column(sa.ForeignKey("target_company.id"))
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("project.id"))
     occurred_on: Mapped[date] = mapped_column(sa.Date)
     method: Mapped[FollowUpMethod] = mapped_column(enum_column(FollowUpMethod, "method"))
     participants: Mapped[str] = mapped_column(sa.Text, default="")

@@ -105,3 +105,34 @@ def tags_to_bits(tags, vocabulary: tuple[str, ...]) -> int:
 
 def bits_to_tags(bits: int, vocabulary: tuple[str, ...]) -> list[str]:
     return [tag for i, tag in enumerate(vocabulary) if bits & (1 << i)]
+
+
+class ProjectStage(StrEnum):
+    """项目清单 stages: 在谈 → 拟建 → 在建 → 建成投产, plus 暂缓 and 终止."""
+
+    TALKS = "在谈"
+    SIGNED = "拟建"
+    BUILDING = "在建"
+    PRODUCING = "建成投产"
+    PAUSED = "暂缓"
+    STOPPED = "终止"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (ProjectStage.PRODUCING, ProjectStage.STOPPED)
+
+
+class ProblemCategory(StrEnum):
+    LAND = "用地"
+    ENERGY = "用能"
+    POWER = "用电"
+    FUNDING = "资金"
+    TALENT = "人才"
+    APPROVAL = "审批"
+    OTHER = "其他"
+
+
+class ProblemStatus(StrEnum):
+    OPEN = "待协调"
+    IN_PROGRESS = "协调中"
+    RESOLVED = "已解决"

@@ -1,6 +1,5 @@
 import sqlalchemy as sa
 from wtforms import (
-    DateField,
     DecimalField,
     HiddenField,
     SelectChoice,
@@ -18,7 +17,6 @@ from crm.models import (
     HONOURS,
     ChainSegment,
     Cluster,
-    FollowUpMethod,
     Priority,
     TargetSource,
     TargetStatus,
@@ -103,16 +101,6 @@ class TargetForm(Form):
         self.cluster_id.choices = cluster_choices()
         self.segment_id.choices = segment_choices()
         self.owner_id.choices = owner_choices(actor)
-
-
-class FollowUpForm(Form):
-    occurred_on = DateField("跟进日期", validators=[DataRequired("请填写跟进日期（格式：年-月-日）。")])
-    method = SelectField("跟进方式", choices=_choices(FollowUpMethod))
-    participants = StringField("参与人员", validators=[Length(max=500)])
-    content = TextAreaField("跟进情况", validators=[DataRequired("请填写跟进情况。"), Length(max=5000)])
-    next_step = TextAreaField("下一步工作", validators=[Length(max=2000)])
-    next_follow_up_on = DateField("下次跟进日期", validators=[Optional()])
-    submit = SubmitField("保存跟进记录")
 
 
 class StatusForm(Form):

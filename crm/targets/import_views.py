@@ -5,14 +5,13 @@ the uploader commits it, and every check is made as the uploader).
 """
 
 import os
-from urllib.parse import quote
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SubmitField
 
-from crm.exports import XLSX_MIMETYPE
+from crm.exports import xlsx_response
 from crm.extensions import db
 from crm.forms import Form
 from crm.models import ImportBatch, Role
@@ -51,12 +50,6 @@ def _load_batch(batch_id: int, to_commit: bool = False) -> ImportBatch:
     return batch
 
 
-def _attachment(filename: str) -> dict:
-    return {
-        "Content-Disposition": f"attachment; filename=\"import.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    }
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @require("target.import")
 def import_upload():
@@ -86,7 +79,7 @@ def import_upload():
 @require("target.import")
 def import_template():
     content = template_xlsx(current_user, _settings().today)
-    return Response(content, mimetype=XLSX_MIMETYPE, headers=_attachment("招商清单导入模板.xlsx"))
+    return xlsx_response(content, "招商清单导入模板.xlsx")
 
 
 def render_preview(batch: ImportBatch, analysis=None, error: str = "", decisions=None):
@@ -160,6 +153,4 @@ def import_errors(batch_id: int):
         flash(str(error), "danger")
         return redirect(url_for("targets.import_preview", batch_id=batch.id))
     stem = os.path.splitext(batch.filename)[0] or "导入"
-    return Response(
-        bad_rows_file(analysis), mimetype=XLSX_MIMETYPE, headers=_attachment(f"{stem}-错误行.xlsx")
-    )
+    return xlsx_response(bad_rows_file(analysis), f"{stem}-错误行.xlsx")

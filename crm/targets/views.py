@@ -1,21 +1,21 @@
 """招商清单 pages: list, detail, create, edit, follow-up, status, assignment, export."""
 
 import sqlalchemy as sa
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm import history
-from crm.exports import XLSX_MIMETYPE
+from crm.exports import xlsx_response
 from crm.extensions import db
-from crm.followups import FollowUpInput, follow_up_limit, follow_up_problems, follow_ups_for, log_follow_up
-from crm.forms import attach_problems
+from crm.followups import follow_up_limit, follow_ups_for, record_from_form
+from crm.forms import FollowUpForm, attach_problems, safe_back
 from crm.models import Cluster, TargetCompany, User
 from crm.permissions import authorize, can, require
 from crm.targets import bp
 from crm.targets.export import export_targets
-from crm.targets.forms import AssignForm, BulkAssignForm, FollowUpForm, StatusForm, TargetForm
+from crm.targets.forms import AssignForm, BulkAssignForm, StatusForm, TargetForm
 from crm.targets.queries import (
     SORT_LABELS,
     TargetFilters,
@@ -68,18 +68,7 @@ def index():
 def export():
     filters = TargetFilters.from_args(request.args)
     content = export_targets(current_user, target_query(current_user, filters, local_today()))
-    filename = f"招商清单-{local_today():%Y%m%d}.xlsx"
-    return Response(
-        content,
-        mimetype=XLSX_MIMETYPE,
-        headers={"Content-Disposition": _attachment(filename)},
-    )
-
-
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return xlsx_response(content, f"招商清单-{local_today():%Y%m%d}.xlsx")
 
 
 def _load(target_id: int) -> TargetCompany | None:
@@ -179,9 +168,16 @@ def render_detail(target: TargetCompany, follow_up_form=None, status_form=None, 
             assign_form=assign_form or AssignForm(current_user),
             follow_up_limit=limit,
             today=local_today(),
+            converted_project=_converted_project(target),
         ),
         status,
     )
+
+
+def _converted_project(target: TargetCompany):
+    from crm.models import Project
+
+    return db.session.scalar(sa.select(Project).where(Project.target_id == target.id))
 
 
 @bp.get("/<int:target_id>")
@@ -196,20 +192,13 @@ def add_follow_up(target_id: int):
     target = authorize("target.follow_up", _load(target_id))
     form = FollowUpForm()
     if form.validate_on_submit():
-        data = FollowUpInput(
-            occurred_on=form.occurred_on.data,
-            method=form.method.data,
-            content=form.content.data or "",
-            participants=form.participants.data or "",
-            next_step=form.next_step.data or "",
-            next_follow_up_on=form.next_follow_up_on.data,
-        )
-        problems = follow_up_problems(target, data, local_today())
+        problems = record_from_form(target, current_user, form, local_today())
         if not problems:
-            log_follow_up(target, current_user, data)
             db.session.commit()
             flash("跟进记录已保存。", "success")
-            return redirect(url_for("targets.detail", target_id=target.id, _anchor="follow-ups"))
+            return redirect(
+                safe_back() or url_for("targets.detail", target_id=target.id, _anchor="follow-ups")
+            )
         attach_problems(form, problems)
     return render_detail(target, follow_up_form=form, status=422)
 
@@ -260,9 +249,7 @@ def assign(target_id: int):
 def bulk_assign():
     form = BulkAssignForm(current_user)
     ids = [int(i) for i in request.form.getlist("target_ids") if i.isdigit()][:500]
-    back = request.form.get("back") or url_for("targets.index")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("targets.index")
+    back = safe_back() or url_for("targets.index")
     if not ids:
         flash("请先勾选要改派的企业。", "warning")
         return redirect(back)
@@ -283,3 +270,34 @@ def bulk_assign():
     else:
         flash(f"已将 {len(targets)} 家企业改派给 {targets[0].owner.display_name}，并已通知本人。", "success")
     return redirect(back)
+
+
+@bp.route("/<int:target_id>/convert", methods=["GET", "POST"])
+@require("target.view")
+def convert(target_id: int):
+    """转为项目: the company becomes 已转项目 and a 在谈 project starts, in one transaction."""
+    from crm.projects.forms import ConvertForm
+    from crm.projects.services import convert_target
+
+    target = authorize("target.convert", _load(target_id))
+    form = ConvertForm()
+    if request.method == "GET":
+        form.name.data = f"{target.name}投资项目"
+        form.total_investment.data = target.intended_investment
+        form.version.data = target.version
+    if form.validate_on_submit():
+        try:
+            project = convert_target(
+                target, current_user, form.name.data, form.total_investment.data, form.version.data
+            )
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            attach_problems(form, error.problems)
+        except (Conflict, StaleDataError):
+            db.session.rollback()
+            form.form_errors.append(Conflict.MESSAGE)
+        else:
+            flash(f"已转为项目“{project.name}”（在谈），企业状态改为“已转项目”。", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("targets/convert.html", form=form, target=target)

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("projects", __name__)
+
+from crm.projects import list_views, problem_views, views  # noqa: E402,F401

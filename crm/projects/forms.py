@@ -1,0 +1,105 @@
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from crm.forms import Form, two_decimals
+from crm.models import ProblemCategory, ProblemStatus, ProjectStage, User
+from crm.targets.forms import _int_or_none, cluster_choices, owner_choices, segment_choices
+
+
+def _amount(label: str):
+    return DecimalField(
+        label, places=2, validators=[Optional(), NumberRange(min=0, message="不能为负数。"), two_decimals]
+    )
+
+
+def region_choices() -> list[SelectChoice]:
+    import sqlalchemy as sa
+
+    from crm.extensions import db
+    from crm.models import Region
+
+    regions = db.session.scalars(sa.select(Region).order_by(Region.sort_order))
+    return [SelectChoice("", "与集群所在地区相同")] + [SelectChoice(str(r.id), r.name) for r in regions]
+
+
+class ProjectForm(Form):
+    name = StringField("项目名称", validators=[DataRequired("请填写项目名称。"), Length(max=128)])
+    company_name = StringField("项目单位", validators=[DataRequired("请填写项目单位。"), Length(max=128)])
+    cluster_id = SelectField("所属集群", coerce=_int_or_none)
+    segment_id = SelectField("产业链环节", coerce=_int_or_none)
+    region_id = SelectField("落地地区", coerce=_int_or_none)
+    is_landmark = BooleanField("标志性项目")
+    total_investment = _amount("总投资（亿元）")
+    fixed_asset_investment = _amount("固定资产投资（亿元）")
+    foreign_capital = _amount("外资（万美元）")
+    expected_output = _amount("预计年产值（亿元）")
+    expected_added_value = _amount("预计年增加值（亿元）")
+    land_area = _amount("用地（亩）")
+    planned_start_on = DateField("计划开工日期", validators=[Optional()])
+    planned_completion_on = DateField("计划竣工日期", validators=[Optional()])
+    leader_name = StringField("联系领导", validators=[Length(max=64)])
+    owner_id = SelectField("责任人", coerce=_int_or_none)
+    responsible_unit = StringField("责任单位", validators=[Length(max=128)])
+    action_plan = TextAreaField("工作方案", validators=[Length(max=5000)])
+    description = TextAreaField("项目简介", validators=[Length(max=5000)])
+    version = HiddenField()
+    submit = SubmitField("保存")
+
+    def __init__(self, actor: User, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cluster_id.choices = cluster_choices()
+        self.segment_id.choices = segment_choices()
+        self.region_id.choices = region_choices()
+        self.owner_id.choices = owner_choices(actor)
+
+
+class StageForm(Form):
+    to = SelectField("目标阶段", choices=[SelectChoice(s.value) for s in ProjectStage])
+    note = TextAreaField(
+        "说明", validators=[Length(max=2000)], description="必填；回退、暂缓、终止时即为原因"
+    )
+    signed_on = DateField("签约日期", validators=[Optional()])
+    signed_investment = _amount("签约投资额（亿元）")
+    actual_start_on = DateField("实际开工日期", validators=[Optional()])
+    actual_completion_on = DateField("实际竣工投产日期", validators=[Optional()])
+    version = HiddenField()
+    submit = SubmitField("确认变更阶段")
+
+
+class ConvertForm(Form):
+    name = StringField("项目名称", validators=[DataRequired("请填写项目名称。"), Length(max=128)])
+    total_investment = _amount("总投资（亿元）")
+    version = HiddenField()
+    submit = SubmitField("转为项目")
+
+
+class MilestoneForm(Form):
+    title = StringField("节点", validators=[DataRequired("请填写节点名称。"), Length(max=200)])
+    due_on = DateField("计划日期", validators=[DataRequired("请填写计划日期。")])
+    submit = SubmitField("添加节点")
+
+
+class ProblemForm(Form):
+    category = SelectField("类别", choices=[SelectChoice(c.value) for c in ProblemCategory])
+    description = TextAreaField(
+        "问题描述", validators=[DataRequired("请描述需要协调的问题。"), Length(max=2000)]
+    )
+    responsible_unit = StringField("责任单位", validators=[DataRequired("请填写责任单位。"), Length(max=128)])
+    raised_on = DateField("提出日期", validators=[DataRequired("请填写提出日期。")])
+    submit = SubmitField("提交问题")
+
+
+class ProblemStatusForm(Form):
+    status = SelectField("状态", choices=[SelectChoice(s.value) for s in ProblemStatus])
+    resolution = TextAreaField("解决情况/说明", validators=[Length(max=2000)])
+    submit = SubmitField("更新")

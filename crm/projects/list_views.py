@@ -1,0 +1,76 @@
+"""项目清单 pages: the table, the stage board and the export of the filtered list."""
+
+import sqlalchemy as sa
+from flask import current_app, render_template, request
+from flask_login import current_user
+
+from crm.exports import xlsx_response
+from crm.extensions import db
+from crm.models import Cluster, ProjectStage
+from crm.permissions import require
+from crm.projects import bp
+from crm.projects.export import export_projects
+from crm.projects.queries import (
+    BOARD_STAGES,
+    SORT_LABELS,
+    ProjectFilters,
+    board_data,
+    owner_choices,
+    project_query,
+    region_choices,
+)
+from crm.projects.stages import ORDER
+from crm.timeutil import local_today
+
+# The stage a card's "推进" link proposes; the move itself always goes through the evidence form.
+NEXT_STAGE = {stage.value: ORDER[i + 1].value for i, stage in enumerate(ORDER[:-1])}
+
+
+def _filter_choices() -> dict:
+    """What the filter form offers: clusters, regions and officers inside the user's scope."""
+    return {
+        "clusters": db.session.scalars(sa.select(Cluster).order_by(Cluster.status, Cluster.sort_order)).all(),
+        "regions": region_choices(current_user),
+        "owners": owner_choices(current_user),
+        "sort_labels": SORT_LABELS,
+        "stage_options": [(s.value, s.value) for s in ProjectStage],
+    }
+
+
+@bp.get("/")
+@require("project.view")
+def index():
+    filters = ProjectFilters.from_args(request.args)
+    today = local_today()
+    page = db.paginate(
+        project_query(current_user, filters, today),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template("projects/list.html", page=page, filters=filters, today=today, **_filter_choices())
+
+
+@bp.get("/board")
+@require("project.view")
+def board():
+    filters = ProjectFilters.from_args(request.args)
+    today = local_today()
+    column = request.args.get("col", "")
+    page = request.args.get("page", 1, type=int)
+    pages = {column: page} if column in {s.value for s in BOARD_STAGES} else {}
+    return render_template(
+        "projects/board.html",
+        board=board_data(current_user, filters, today, pages),
+        filters=filters,
+        today=today,
+        next_stage=NEXT_STAGE,
+        **_filter_choices(),
+    )
+
+
+@bp.get("/export.xlsx")
+@require("project.view")
+def export():
+    filters = ProjectFilters.from_args(request.args)
+    content = export_projects(project_query(current_user, filters, local_today()))
+    return xlsx_response(content, f"项目清单-{local_today():%Y%m%d}.xlsx")

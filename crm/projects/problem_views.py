@@ -1,0 +1,94 @@
+"""要素保障: the city-wide list of problems to coordinate, raising a problem and moving it along."""
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from crm.extensions import db
+from crm.forms import safe_back
+from crm.models import Problem, ProblemCategory, ProblemStatus, Project
+from crm.permissions import authorize, require
+from crm.projects import bp, services
+from crm.projects.forms import ProblemForm, ProblemStatusForm
+from crm.projects.queries import ALL_PROBLEMS, ProblemFilters, problem_query, problem_units
+from crm.timeutil import local_today
+from crm.validation import Invalid
+
+
+@bp.get("/problems")
+@require("problem.view")
+def problems():
+    filters = ProblemFilters.from_args(request.args)
+    page = db.paginate(
+        problem_query(current_user, filters),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template(
+        "projects/problems.html",
+        page=page,
+        filters=filters,
+        units=problem_units(current_user),
+        categories=[c.value for c in ProblemCategory],
+        statuses=[ALL_PROBLEMS, *(s.value for s in ProblemStatus)],
+        today=local_today(),
+    )
+
+
+def _flash_errors(messages) -> None:
+    flash("；".join(messages), "danger")
+
+
+def _problems_anchor(project_id: int) -> str:
+    return url_for("projects.detail", project_id=project_id, _anchor="problems")
+
+
+@bp.post("/<int:project_id>/problems")
+@require("project.view")
+def raise_problem(project_id: int):
+    project = authorize("project.problem", db.session.get(Project, project_id))
+    form = ProblemForm()
+    if not form.validate_on_submit():
+        _flash_errors(e for errors in form.errors.values() for e in errors)
+        return redirect(_problems_anchor(project.id))
+    data = services.ProblemInput(
+        category=form.category.data,
+        description=form.description.data or "",
+        responsible_unit=form.responsible_unit.data or "",
+        raised_on=form.raised_on.data,
+    )
+    try:
+        services.raise_problem(project, data, current_user, local_today())
+        db.session.commit()
+    except Invalid as error:
+        db.session.rollback()
+        _flash_errors(error.problems.values())
+    else:
+        flash("问题已提交。", "success")
+    return redirect(_problems_anchor(project.id))
+
+
+@bp.post("/problems/<int:problem_id>/status")
+@require("project.view")
+def move_problem(problem_id: int):
+    problem = db.session.scalar(
+        sa.select(Problem).options(joinedload(Problem.project)).where(Problem.id == problem_id)
+    )
+    authorize("project.problem", problem.project if problem else None)
+    form = ProblemStatusForm()
+    back = safe_back() or _problems_anchor(problem.project_id)
+    if not form.validate_on_submit():
+        _flash_errors(e for errors in form.errors.values() for e in errors)
+        return redirect(back)
+    try:
+        services.move_problem(
+            problem, form.status.data, form.resolution.data or "", current_user, local_today()
+        )
+        db.session.commit()
+    except Invalid as error:
+        db.session.rollback()
+        _flash_errors(error.problems.values())
+    else:
+        flash(f"问题状态已更新为“{form.status.data}”。", "success")
+    return redirect(back)

@@ -1,0 +1,279 @@
+"""Reading the 项目清单: filtered, sorted, scoped lists, the stage board and the 要素保障 list."""
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+
+from crm.extensions import db
+from crm.models import Problem, ProblemCategory, ProblemStatus, Project, ProjectStage, Region, User
+from crm.permissions import scope_clause
+from crm.projects.stages import ORDER
+from crm.targets.identity import name_key
+
+OPEN_STAGES = [s for s in ProjectStage if not s.is_closed]
+BOARD_STAGES = ORDER  # 在谈 拟建 在建 建成投产: one column each
+COLLAPSED_STAGES = [ProjectStage.PAUSED, ProjectStage.STOPPED]  # shown as counts linking to the table
+BOARD_PAGE_SIZE = 20
+STAGE_RANK = sa.case({s.value: i for i, s in enumerate(ProjectStage)}, value=Project.stage)
+SORTS = {
+    "updated": (Project.updated_at.desc(),),
+    "name": (Project.name_key,),
+    "stage": (STAGE_RANK, Project.name_key),
+    "investment": (Project.total_investment.is_(None), Project.total_investment.desc()),
+    "next": (Project.next_follow_up_on.is_(None), Project.next_follow_up_on),
+    "signed_on": (Project.signed_on.is_(None), Project.signed_on.desc()),
+}
+SORT_LABELS = {
+    "updated": "最近更新",
+    "name": "名称",
+    "stage": "阶段",
+    "investment": "总投资",
+    "next": "下次跟进日期",
+    "signed_on": "签约日期",
+}
+
+
+@dataclass
+class ProjectFilters:
+    q: str = ""
+    cluster: int | None = None
+    segment: int | None = None
+    region: int | None = None
+    owner: int | None = None
+    stage: str = ""
+    landmark: bool = False
+    overdue: bool = False
+    sort: str = "updated"
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> "ProjectFilters":
+        """Read filters from a query string; anything unrecognised is ignored, never an error."""
+        stage = args.get("stage", "")
+        return cls(
+            q=args.get("q", "").strip()[:100],
+            cluster=args.get("cluster", type=int),
+            segment=args.get("segment", type=int),
+            region=args.get("region", type=int),
+            owner=args.get("owner", type=int),
+            stage=stage if stage in {s.value for s in ProjectStage} else "",
+            landmark=args.get("landmark") == "1",
+            overdue=args.get("overdue") == "1",
+            sort=args.get("sort") if args.get("sort") in SORTS else "updated",
+        )
+
+    def as_args(self, **overrides) -> dict:
+        """The non-empty filters, for links (pagination, export, board ↔ table)."""
+        values = {
+            "q": self.q,
+            "cluster": self.cluster,
+            "segment": self.segment,
+            "region": self.region,
+            "owner": self.owner,
+            "stage": self.stage,
+            "landmark": "1" if self.landmark else "",
+            "overdue": "1" if self.overdue else "",
+            "sort": self.sort if self.sort != "updated" else "",
+        }
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _filtered(stmt: sa.Select, user: User, filters: ProjectFilters, today: date) -> sa.Select:
+    """stmt limited to the user's scope and every filter except the sort."""
+    stmt = stmt.where(scope_clause(user, Project.region_id))
+    if filters.q:
+        stmt = stmt.where(
+            sa.or_(
+                Project.name_key.contains(name_key(filters.q), autoescape=True),
+                Project.company_name.contains(filters.q, autoescape=True),
+            )
+        )
+    for column, value in (
+        (Project.cluster_id, filters.cluster),
+        (Project.segment_id, filters.segment),
+        (Project.region_id, filters.region),
+        (Project.owner_id, filters.owner),
+        (Project.stage, filters.stage),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
+    if filters.landmark:
+        stmt = stmt.where(Project.is_landmark.is_(True))
+    if filters.overdue:
+        stmt = stmt.where(overdue_clause(today))
+    return stmt
+
+
+def _with_relations(stmt: sa.Select) -> sa.Select:
+    return stmt.options(joinedload(Project.cluster), joinedload(Project.region), joinedload(Project.owner))
+
+
+def project_query(user: User, filters: ProjectFilters, today: date) -> sa.Select:
+    """The user's visible projects matching filters, sorted (cluster, region and owner loaded)."""
+    stmt = _filtered(_with_relations(sa.select(Project)), user, filters, today)
+    return stmt.order_by(*SORTS[filters.sort], Project.id.desc())
+
+
+def overdue_clause(today: date) -> sa.ColumnElement[bool]:
+    """Open projects whose next follow-up date has passed."""
+    return sa.and_(Project.next_follow_up_on < today, Project.stage.in_(OPEN_STAGES))
+
+
+@dataclass
+class BoardColumn:
+    stage: ProjectStage
+    count: int = 0
+    total: Decimal = Decimal("0.00")
+    page: int = 1
+    cards: list[Project] = field(default_factory=list)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * BOARD_PAGE_SIZE + 1 if self.cards else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * BOARD_PAGE_SIZE + len(self.cards)
+
+    @property
+    def has_more(self) -> bool:
+        return self.last < self.count
+
+
+@dataclass
+class Board:
+    columns: list[BoardColumn]
+    collapsed: list[BoardColumn]
+
+
+def board_data(
+    user: User, filters: ProjectFilters, today: date, pages: dict[str, int] | None = None
+) -> Board:
+    """Counts and totals of every stage (one GROUP BY) and a page of cards per main column.
+
+    The statements issued are 1 + len(BOARD_STAGES), however many projects there are.
+    """
+    pages = pages or {}
+    base = replace(filters, stage="", sort="updated")  # the board shows every stage
+    totals = db.session.execute(
+        _filtered(
+            sa.select(Project.stage, sa.func.count(), sa.func.sum(Project.total_investment)),
+            user,
+            base,
+            today,
+        ).group_by(Project.stage)
+    ).all()
+    by_stage = {ProjectStage(stage): (count, total or Decimal("0.00")) for stage, count, total in totals}
+    columns = []
+    for stage in [*BOARD_STAGES, *COLLAPSED_STAGES]:
+        count, total = by_stage.get(stage, (0, Decimal("0.00")))
+        columns.append(BoardColumn(stage, count, total, max(1, pages.get(stage.value, 1))))
+    for column in columns[: len(BOARD_STAGES)]:
+        column.cards = _cards(user, base, today, column)
+    return Board(columns[: len(BOARD_STAGES)], columns[len(BOARD_STAGES) :])
+
+
+def _cards(user: User, filters: ProjectFilters, today: date, column: BoardColumn) -> list[Project]:
+    stmt = (
+        _filtered(_with_relations(sa.select(Project)), user, filters, today)
+        .where(Project.stage == column.stage)
+        .order_by(
+            Project.is_landmark.desc(),
+            Project.next_follow_up_on.is_(None),
+            Project.next_follow_up_on,
+            Project.id,
+        )
+        .offset((column.page - 1) * BOARD_PAGE_SIZE)
+        .limit(BOARD_PAGE_SIZE)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def owner_choices(user: User) -> list[User]:
+    """People responsible for projects the user can see (for the 责任人 filter)."""
+    stmt = (
+        sa.select(User)
+        .where(User.id.in_(sa.select(Project.owner_id).where(scope_clause(user, Project.region_id))))
+        .order_by(User.display_name)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def region_choices(user: User) -> list[Region]:
+    """The regions inside the user's scope (for the 落地地区 filter)."""
+    return list(
+        db.session.scalars(sa.select(Region).where(scope_clause(user, Region.id)).order_by(Region.sort_order))
+    )
+
+
+# 要素保障: problems on projects in the reader's scope.
+OPEN_PROBLEM_STATUSES = [ProblemStatus.OPEN, ProblemStatus.IN_PROGRESS]
+ALL_PROBLEMS = "全部"
+
+
+@dataclass
+class ProblemFilters:
+    q: str = ""
+    unit: str = ""
+    category: str = ""
+    status: str = ""  # "" = still open (待协调 and 协调中); 全部; or one status
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> "ProblemFilters":
+        status = args.get("status", "")
+        category = args.get("category", "")
+        return cls(
+            q=args.get("q", "").strip()[:100],
+            unit=args.get("unit", "").strip()[:128],
+            category=category if category in {c.value for c in ProblemCategory} else "",
+            status=status if status in {ALL_PROBLEMS, *(s.value for s in ProblemStatus)} else "",
+        )
+
+    def as_args(self) -> dict:
+        values = {"q": self.q, "unit": self.unit, "category": self.category, "status": self.status}
+        return {k: v for k, v in values.items() if v}
+
+
+def problem_query(user: User, filters: ProblemFilters) -> sa.Select:
+    """Problems on projects the user can see, matching filters, oldest open ones first."""
+    stmt = (
+        sa.select(Problem)
+        .join(Problem.project)
+        .options(joinedload(Problem.project))
+        .where(scope_clause(user, Project.region_id))
+    )
+    if filters.status == ALL_PROBLEMS:
+        pass
+    elif filters.status:
+        stmt = stmt.where(Problem.status == filters.status)
+    else:
+        stmt = stmt.where(Problem.status.in_(OPEN_PROBLEM_STATUSES))
+    if filters.unit:
+        stmt = stmt.where(Problem.responsible_unit == filters.unit)
+    if filters.category:
+        stmt = stmt.where(Problem.category == filters.category)
+    if filters.q:
+        stmt = stmt.where(
+            sa.or_(
+                Problem.description.contains(filters.q, autoescape=True),
+                Project.name.contains(filters.q, autoescape=True),
+            )
+        )
+    status_rank = sa.case({s.value: i for i, s in enumerate(ProblemStatus)}, value=Problem.status)
+    return stmt.order_by(status_rank, Problem.raised_on, Problem.id)
+
+
+def problem_units(user: User) -> list[str]:
+    """The responsible units named on problems the user can see."""
+    stmt = (
+        sa.select(Problem.responsible_unit)
+        .join(Problem.project)
+        .where(scope_clause(user, Project.region_id))
+        .distinct()
+        .order_by(Problem.responsible_unit)
+    )
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,117 @@
+"""Stage rules (SPEC §3.3): the one service every path uses to move a project.
+
+在谈 → 拟建 → 在建 → 建成投产, plus 暂缓 and 终止. A move needs a note; moving into a stage needs
+that stage's evidence, and skipping stages needs the evidence of every skipped one; moving back,
+pausing or stopping needs a reason (the note); a closed project (建成投产, 终止) is reopened only by
+a head or an administrator.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from crm import history
+from crm.models import ProjectStage, Role, User, utcnow
+from crm.models.projects import Project
+from crm.validation import Invalid
+
+S = ProjectStage
+ORDER = [S.TALKS, S.SIGNED, S.BUILDING, S.PRODUCING]
+# field, label: what a project must have to be in the stage.
+EVIDENCE: dict[ProjectStage, list[tuple[str, str]]] = {
+    S.SIGNED: [("signed_on", "签约日期"), ("signed_investment", "签约投资额（亿元）")],
+    S.BUILDING: [("actual_start_on", "实际开工日期")],
+    S.PRODUCING: [("actual_completion_on", "实际竣工投产日期")],
+}
+EVIDENCE_FIELDS = [name for fields in EVIDENCE.values() for name, _ in fields]
+LABELS = {name: label for fields in EVIDENCE.values() for name, label in fields}
+
+
+@dataclass
+class StageMove:
+    to: str
+    note: str
+    evidence: dict[str, Any] = field(default_factory=dict)  # signed_on, signed_investment, ...
+
+
+def _value(project: Project, move: StageMove, name: str):
+    given = move.evidence.get(name)
+    return given if given not in (None, "") else getattr(project, name)
+
+
+def move_problems(project: Project, move: StageMove, actor: User, today: date) -> list[str]:
+    """Every reason (in Chinese) the move can't be made; empty when it can."""
+    try:
+        to = ProjectStage(move.to)
+    except ValueError:
+        return ["请选择目标阶段。"]
+    current = project.stage
+    problems = []
+    if to == current:
+        return [f"项目已处于“{to.value}”阶段。"]
+    if not move.note.strip():
+        problems.append("请填写说明（回退、暂缓、终止时即为原因）。")
+    if current.is_closed and actor.role not in (Role.HEAD, Role.ADMIN):
+        problems.append(f"项目已{current.value}，只能由局领导重新启用。")
+    if to in ORDER:
+        base = project.paused_from if current == S.PAUSED and project.paused_from else current
+        start = ORDER.index(base) + 1 if base in ORDER else 0
+        for stage in ORDER[start : ORDER.index(to) + 1]:
+            missing = [
+                label for name, label in EVIDENCE.get(stage, []) if _value(project, move, name) is None
+            ]
+            if missing:
+                problems.append(f"转入“{stage.value}”需要：{'、'.join(missing)}。")
+    problems += _evidence_sanity(project, move, today)
+    return problems
+
+
+def _evidence_sanity(project: Project, move: StageMove, today: date) -> list[str]:
+    problems = []
+    for name in ("signed_on", "actual_start_on", "actual_completion_on"):
+        day = move.evidence.get(name)
+        if isinstance(day, date) and day > today:
+            problems.append(f"{LABELS[name]}不能晚于今天。")
+    signed, started, done = (
+        _value(project, move, n) for n in ("signed_on", "actual_start_on", "actual_completion_on")
+    )
+    if signed and started and started < signed:
+        problems.append("实际开工日期不能早于签约日期。")
+    if started and done and done < started:
+        problems.append("实际竣工投产日期不能早于实际开工日期。")
+    amount = move.evidence.get("signed_investment")
+    if isinstance(amount, Decimal) and amount <= 0:
+        problems.append("签约投资额须大于 0。")
+    return problems
+
+
+def move_stage(project: Project, move: StageMove, actor: User, today: date) -> None:
+    """Make the move (the caller checked permission and version, and commits); Invalid if refused."""
+    problems = move_problems(project, move, actor, today)
+    if problems:
+        raise Invalid(
+            {"": "；".join(problems)} if len(problems) == 1 else {str(i): p for i, p in enumerate(problems)}
+        )
+    old, to = project.stage, ProjectStage(move.to)
+    given = {
+        name: move.evidence[name] for name in EVIDENCE_FIELDS if move.evidence.get(name) not in (None, "")
+    }
+    for name, value in given.items():
+        history.record(
+            project, "updated", actor, field=name, old=getattr(project, name), new=value, note="阶段证明"
+        )
+        setattr(project, name, value)
+    if to == S.PAUSED:
+        project.paused_from = old if old != S.PAUSED else project.paused_from
+    elif old == S.PAUSED:
+        project.paused_from = None
+    project.stage = to
+    project.stage_reason = move.note.strip() if to in (S.PAUSED, S.STOPPED) else None
+    project.stage_since = utcnow()
+    if to.is_closed:
+        project.next_follow_up_on = None
+    project.version += 1
+    evidence = "；".join(f"{LABELS[n]} {history.as_text(v)}" for n, v in given.items())
+    note = move.note.strip() + (f"（{evidence}）" if evidence else "")
+    history.record(project, "stage", actor, field="stage", old=old, new=to, note=note)

@@ -1,0 +1,251 @@
+"""项目清单 pages for one project: detail, create, edit, stage moves, follow-ups, assignment."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm import history
+from crm.extensions import db
+from crm.followups import follow_up_limit, follow_ups_for, record_from_form
+from crm.forms import FollowUpForm, attach_problems, safe_back
+from crm.models import Problem, ProjectStage, User
+from crm.models.projects import Milestone, Project
+from crm.permissions import authorize, require
+from crm.projects import bp
+from crm.projects.forms import MilestoneForm, ProblemForm, ProblemStatusForm, ProjectForm, StageForm
+from crm.projects.services import ProjectInput, add_milestone, create_project, update_project
+from crm.projects.stages import EVIDENCE, ORDER, StageMove
+from crm.projects.stages import move_stage as apply_move
+from crm.targets.forms import AssignForm
+from crm.targets.services import check_version
+from crm.timeutil import local_today
+from crm.validation import Conflict, Invalid
+
+INPUT_FIELDS = [
+    "name", "company_name", "cluster_id", "region_id", "segment_id", "is_landmark", "total_investment",
+    "fixed_asset_investment", "foreign_capital", "expected_output", "expected_added_value", "land_area",
+    "planned_start_on", "planned_completion_on", "leader_name", "responsible_unit", "action_plan", "description",
+]  # fmt: skip
+
+
+def load_project(project_id: int) -> Project | None:
+    return db.session.scalar(
+        sa.select(Project)
+        .options(
+            joinedload(Project.cluster),
+            joinedload(Project.segment),
+            joinedload(Project.region),
+            joinedload(Project.owner),
+            joinedload(Project.target),
+            selectinload(Project.milestones),
+        )
+        .where(Project.id == project_id)
+    )
+
+
+def _input_from(form: ProjectForm, owner_id=None) -> ProjectInput:
+    values = {name: getattr(form, name).data for name in INPUT_FIELDS}
+    for name in ("name", "company_name", "leader_name", "responsible_unit", "action_plan", "description"):
+        values[name] = values[name] or ""
+    return ProjectInput(owner_id=owner_id, **values)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("project.create")
+def new():
+    form = ProjectForm(current_user)
+    if request.method == "GET":
+        form.owner_id.data = current_user.id
+    if form.validate_on_submit():
+        try:
+            project = create_project(_input_from(form, owner_id=form.owner_id.data), current_user)
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            attach_problems(form, error.problems)
+        else:
+            flash(f"已新建项目“{project.name}”（在谈）。", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/form.html", form=form, project=None)
+
+
+@bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@require("project.view")
+def edit(project_id: int):
+    project = authorize("project.edit", load_project(project_id))
+    form = ProjectForm(current_user, obj=project)
+    del form.owner_id  # the owner changes only by reassignment, with a handover note
+    if request.method == "GET":
+        form.version.data = project.version
+    if form.validate_on_submit():
+        try:
+            changed = update_project(project, _input_from(form), current_user, form.version.data)
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            attach_problems(form, error.problems)
+        except (Conflict, StaleDataError):
+            db.session.rollback()
+            form.form_errors.append(Conflict.MESSAGE)
+        else:
+            flash(f"已保存（修改 {len(changed)} 项）。" if changed else "没有修改任何内容。", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_template("projects/form.html", form=form, project=project)
+
+
+def render_detail(project: Project, status: int = 200, **forms):
+    entries = history.entries_for(project)
+    problems = db.session.scalars(
+        sa.select(Problem)
+        .where(Problem.project_id == project.id)
+        .order_by(Problem.status, Problem.raised_on.desc())
+    ).all()
+    return (
+        render_template(
+            "projects/detail.html",
+            project=project,
+            history=entries,
+            stage_moves=[e for e in entries if e.action == "stage"],
+            follow_ups=follow_ups_for(project),
+            problems=problems,
+            follow_up_form=forms.get("follow_up_form") or FollowUpForm(occurred_on=local_today()),
+            assign_form=forms.get("assign_form") or AssignForm(current_user),
+            milestone_form=forms.get("milestone_form") or MilestoneForm(),
+            problem_form=ProblemForm(raised_on=local_today()),
+            problem_status_form=ProblemStatusForm(),
+            next_stages=_next_stages(project),
+            follow_up_limit=follow_up_limit(project),
+            today=local_today(),
+        ),
+        status,
+    )
+
+
+def _next_stages(project: Project) -> list[ProjectStage]:
+    """The moves offered as buttons: the next main stage first, then 暂缓/终止 or resuming."""
+    base = (
+        project.paused_from if project.stage == ProjectStage.PAUSED and project.paused_from else project.stage
+    )
+    offered = []
+    if base in ORDER and ORDER.index(base) + 1 < len(ORDER):
+        offered.append(ORDER[ORDER.index(base) + 1])
+    if project.stage == ProjectStage.PAUSED and base:
+        offered.append(base)
+    offered += [s for s in (ProjectStage.PAUSED, ProjectStage.STOPPED) if s != project.stage]
+    return [s for s in offered if s != project.stage]
+
+
+@bp.get("/<int:project_id>")
+@require("project.view")
+def detail(project_id: int):
+    return render_detail(authorize("project.view", load_project(project_id)))
+
+
+@bp.route("/<int:project_id>/stage", methods=["GET", "POST"])
+@require("project.view")
+def move_stage(project_id: int):
+    """The evidence form: every stage move, from the page or from a board card, goes through it."""
+    project = authorize("project.stage", load_project(project_id))
+    form = StageForm()
+    if request.method == "GET":
+        form.to.data = request.args.get("to") or project.stage.value
+        form.version.data = project.version
+    if form.validate_on_submit():
+        move = StageMove(
+            to=form.to.data,
+            note=form.note.data or "",
+            evidence={name: getattr(form, name).data for fields in EVIDENCE.values() for name, _ in fields},
+        )
+        try:
+            check_version(project, form.version.data)
+            apply_move(project, move, current_user, local_today())
+            db.session.commit()
+        except Invalid as error:
+            db.session.rollback()
+            attach_problems(form, error.problems)
+        except (Conflict, StaleDataError):
+            db.session.rollback()
+            form.form_errors.append(Conflict.MESSAGE)
+        else:
+            flash(f"项目已转入“{project.stage.value}”。", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+        project = load_project(project_id)
+    status = 422 if request.method == "POST" else 200
+    return render_template("projects/stage.html", form=form, project=project, evidence=EVIDENCE), status
+
+
+@bp.post("/<int:project_id>/follow-ups")
+@require("project.view")
+def add_follow_up(project_id: int):
+    project = authorize("project.follow_up", load_project(project_id))
+    form = FollowUpForm()
+    if form.validate_on_submit():
+        problems = record_from_form(project, current_user, form, local_today())
+        if not problems:
+            db.session.commit()
+            flash("跟进记录已保存。", "success")
+            return redirect(
+                safe_back() or url_for("projects.detail", project_id=project.id, _anchor="follow-ups")
+            )
+        attach_problems(form, problems)
+    return render_detail(project, 422, follow_up_form=form)
+
+
+@bp.post("/<int:project_id>/assign")
+@require("project.view")
+def assign(project_id: int):
+    from crm.ownership import reassign
+
+    project = authorize("project.assign", load_project(project_id))
+    form = AssignForm(current_user)
+    if form.validate_on_submit():
+        try:
+            new_owner = db.session.get(User, form.owner_id.data or 0)
+            if new_owner is None:
+                raise ValueError("请选择新责任人。")
+            reassign(
+                project,
+                new_owner,
+                current_user,
+                form.note.data,
+                url_for("projects.detail", project_id=project.id),
+            )
+            project.version += 1
+            db.session.commit()
+        except ValueError as error:
+            db.session.rollback()
+            form.owner_id.errors = [*form.owner_id.errors, str(error)]
+        else:
+            flash(f"已改派给 {new_owner.display_name}，并已通知本人。", "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    return render_detail(load_project(project_id), 422, assign_form=form)
+
+
+@bp.post("/<int:project_id>/milestones")
+@require("project.view")
+def add_project_milestone(project_id: int):
+    project = authorize("project.edit", load_project(project_id))
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        add_milestone(project, form.title.data, form.due_on.data, current_user)
+        db.session.commit()
+        flash("已添加工作方案节点。", "success")
+        return redirect(url_for("projects.detail", project_id=project.id, _anchor="plan"))
+    return render_detail(project, 422, milestone_form=form)
+
+
+@bp.post("/milestones/<int:milestone_id>/done")
+@require("project.view")
+def complete_milestone(milestone_id: int):
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None:
+        abort(404)
+    project = authorize("project.edit", load_project(milestone.project_id))
+    if milestone.done_on is None:
+        milestone.done_on = local_today()
+        history.record(project, "updated", current_user, field="milestone", new=f"完成：{milestone.title}")
+        db.session.commit()
+        flash(f"节点“{milestone.title}”已完成。", "success")
+    return redirect(url_for("projects.detail", project_id=project.id, _anchor="plan"))

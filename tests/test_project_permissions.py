@@ -1,0 +1,94 @@
+"""项目清单 record routes as a matrix: role × scope × whose project (own / colleague's / other region)."""
+
+from datetime import timedelta
+
+import pytest
+
+from crm.extensions import db
+from crm.models import Project, TargetCompany
+from crm.timeutil import local_today
+from tests.conftest import make_user
+from tests.factories import make_project, make_target, project_state, target_state
+from tests.test_target_permissions import ACTORS, RELATIONS, expected
+
+# endpoint -> (method, path, kind) as in tests/test_target_permissions.py
+PROJECT_RECORD_ROUTES = {
+    "projects.detail": ("GET", "/projects/{project}", "view"),
+    "projects.edit": ("GET", "/projects/{project}/edit", "work"),
+    "projects.edit#post": ("POST", "/projects/{project}/edit", "work"),
+    "projects.move_stage": ("GET", "/projects/{project}/stage?to=拟建", "work"),
+    "projects.move_stage#post": ("POST", "/projects/{project}/stage", "work"),
+    "projects.add_follow_up": ("POST", "/projects/{project}/follow-ups", "work"),
+    "projects.assign": ("POST", "/projects/{project}/assign", "manage"),
+    "projects.add_project_milestone": ("POST", "/projects/{project}/milestones", "work"),
+    "projects.complete_milestone": ("POST", "/projects/milestones/{milestone}/done", "work"),
+    "targets.convert": ("GET", "/targets/{target}/convert", "work"),
+    "targets.convert#post": ("POST", "/targets/{target}/convert", "work"),
+}
+PROJECT_ROUTES = {"projects.new": ("GET", "/projects/new", {"officer", "head", "admin"})}
+
+
+def _data(app, endpoint, project_id, target_id, other_owner):
+    with app.app_context():
+        p = db.session.get(Project, project_id)
+        t = db.session.get(TargetCompany, target_id)
+        day = local_today()
+        return {
+            "projects.edit#post": {"name": "改名项目", "company_name": "某公司", "cluster_id": p.cluster_id,
+                                   "version": p.version},
+            "projects.move_stage#post": {"to": "暂缓", "note": "等待环评", "version": p.version},
+            "projects.add_follow_up": {"occurred_on": day.isoformat(), "method": "电话", "content": "沟通",
+                                       "next_follow_up_on": (day + timedelta(days=2)).isoformat()},
+            "projects.assign": {"owner_id": other_owner, "note": "调整"},
+            "projects.add_project_milestone": {"title": "取得施工许可", "due_on": "2027-01-15"},
+            "targets.convert#post": {"name": "转来的项目", "version": t.version},
+        }.get(endpoint, {})  # fmt: skip
+
+
+def _cases():
+    for endpoint in PROJECT_RECORD_ROUTES:
+        for role, scope in ACTORS:
+            for relation in RELATIONS:
+                if relation == "own" and role not in ("officer", "head"):
+                    continue
+                yield pytest.param(
+                    endpoint, role, scope, relation, id=f"{endpoint}-{role}-{scope}-{relation}"
+                )
+
+
+@pytest.mark.parametrize(("endpoint", "role", "scope", "relation"), list(_cases()))
+def test_project_record_route_matrix(app, auth, client, endpoint, role, scope, relation):
+    method, template, kind = PROJECT_RECORD_ROUTES[endpoint]
+    actor = auth.login(role=role, scope=scope)
+    region = "嘉善县" if relation == "outside" else "南湖区"
+    colleague = make_user(app, role="officer", scope=region)
+    other_owner = make_user(app, role="officer", scope=region)
+    owner = actor if relation == "own" else colleague
+    project_id = make_project(app, owner, region=region)
+    target_id = make_target(app, owner, region=region)
+    with app.app_context():
+        from crm.projects.services import add_milestone
+
+        project = db.session.get(Project, project_id)
+        milestone = add_milestone(project, "完成设计", local_today(), project.owner)
+        db.session.commit()
+        milestone_id = milestone.id
+    before = (project_state(app, project_id), target_state(app, target_id))
+    path = template.format(project=project_id, target=target_id, milestone=milestone_id)
+    response = client.open(path, method=method, data=_data(app, endpoint, project_id, target_id, other_owner))
+    refusal = expected(kind, role, scope, relation)
+    if refusal is None:
+        assert response.status_code in (200, 302), f"refused: {response.status_code}"
+        if method == "POST":
+            after = (project_state(app, project_id), target_state(app, target_id))
+            assert after != before, "an allowed change changed nothing"
+    else:
+        assert response.status_code == refusal
+        assert (project_state(app, project_id), target_state(app, target_id)) == before
+
+
+@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
+def test_new_project_form_is_for_people_who_work_items(app, auth, client, role, scope):
+    auth.login(role=role, scope=scope)
+    response = client.get("/projects/new")
+    assert response.status_code == (200 if role in PROJECT_ROUTES["projects.new"][2] else 403)
