@@ -10,7 +10,7 @@ from crm import history
 from crm.extensions import db
 from crm.followups import follow_up_limit, follow_ups_for, record_from_form
 from crm.forms import FollowUpForm, attach_problems, safe_back
-from crm.models import Problem, ProjectStage, User
+from crm.models import Problem, ProjectStage, Role, User
 from crm.models.projects import Milestone, Project
 from crm.permissions import authorize, require
 from crm.projects import bp
@@ -125,6 +125,8 @@ def render_detail(project: Project, status: int = 200, **forms):
 
 def _next_stages(project: Project) -> list[ProjectStage]:
     """The moves offered as buttons: the next main stage first, then 暂缓/终止 or resuming."""
+    if project.is_closed and current_user.role not in (Role.HEAD, Role.ADMIN):
+        return []  # only a head reopens a closed project; offer nothing that must fail
     base = (
         project.paused_from if project.stage == ProjectStage.PAUSED and project.paused_from else project.stage
     )

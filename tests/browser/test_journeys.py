@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 LOGIN_URL = re.compile(r"/login(\?.*)?$")
 CHANGE_PASSWORD_URL = re.compile(r"/account/password$")
 CLUSTERS_URL = re.compile(r"/clusters/?$")
+DESK_URL = re.compile(r"^https?://[^/]+/$")  # 我的工作台, the landing page after login
 SHOTS_DIR = "/tmp/shots"
 
 
@@ -94,8 +95,8 @@ def test_first_admin_signs_in_changes_password_and_reads_a_cluster(app, page):
 
     log_out(page)
     log_in(page, "admin", new_password)
-    expect(page).to_have_url(CLUSTERS_URL)
-    expect(page.get_by_role("heading", name="先进制造业集群")).to_be_visible()
+    expect(page).to_have_url(DESK_URL)
+    expect(page.get_by_role("heading", name="我的工作台")).to_be_visible()
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(app, page):
@@ -118,7 +119,7 @@ def test_admin_creates_a_user_who_must_change_the_one_time_password(app, page):
     """管理 → 新建用户 issues a one-time password; the new user must change it before anything else."""
     make_user(app, role="admin", username="chief")
     log_in(page, "chief", PASSWORD)
-    expect(page).to_have_url(CLUSTERS_URL)
+    expect(page).to_have_url(DESK_URL)
 
     nav_link(page, "管理").click()
     expect(page.get_by_role("heading", name="用户管理")).to_be_visible()
@@ -142,7 +143,7 @@ def test_admin_creates_a_user_who_must_change_the_one_time_password(app, page):
     expect(page).to_have_url(CHANGE_PASSWORD_URL)  # nothing else until the password changes
     change_password(page, one_time_password, "Meihu-Lake-2026!")
     expect(page.get_by_role("alert")).to_contain_text("密码已修改")
-    expect(page).to_have_url(CLUSTERS_URL)
+    expect(page).to_have_url(DESK_URL)
     expect(page.locator("nav.navbar")).to_contain_text("李四")
     expect(page.locator("nav.navbar")).to_contain_text("南湖区")
 
@@ -191,7 +192,7 @@ def test_served_app_enforces_csrf(app, page):
     """The browser tests run against CSRF protection: a POST without the token is refused."""
     make_user(app, username="zhao.liu")
     log_in(page, "zhao.liu", PASSWORD)
-    expect(page).to_have_url(CLUSTERS_URL)
+    expect(page).to_have_url(DESK_URL)
 
     response = page.request.post("/logout")
     assert response.status == 400

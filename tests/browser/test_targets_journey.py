@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from crm.targets.import_columns import COLUMNS
-from tests.browser.test_journeys import CLUSTERS_URL, log_in, log_out, nav_link
+from tests.browser.test_journeys import DESK_URL, log_in, log_out, nav_link
 from tests.conftest import PASSWORD, make_user
 from tests.factories import make_target
 
@@ -74,7 +74,7 @@ def test_officer_imports_fixes_commits_follows_up_and_head_reassigns(app, page, 
 
     # The officer downloads the template.
     log_in(page, "nh.officer", PASSWORD)
-    expect(page).to_have_url(CLUSTERS_URL)
+    expect(page).to_have_url(DESK_URL)
     nav_link(page, "招商清单").click()
     expect(page).to_have_url(TARGETS_URL)
     expect(page.get_by_text("招商清单还是空的。")).to_be_visible()
@@ -194,7 +194,7 @@ def test_officer_imports_fixes_commits_follows_up_and_head_reassigns(app, page, 
 
     # The head reassigns it to 钱专员 with a handover note.
     log_in(page, "nh.head", PASSWORD)
-    expect(page).to_have_url(CLUSTERS_URL)
+    expect(page).to_have_url(DESK_URL)
     open_target_from_list(page, COMPANY)
     expect(page.locator("#follow-ups")).to_contain_text(content)
     note = "赵专员调岗，请钱专员继续跟进扩产选址，周总电话见联系人。"
@@ -215,7 +215,7 @@ def test_officer_imports_fixes_commits_follows_up_and_head_reassigns(app, page, 
 
     # 钱专员 finds the message waiting.
     log_in(page, "nh.officer2", PASSWORD)
-    expect(page).to_have_url(CLUSTERS_URL)
+    expect(page).to_have_url(DESK_URL)
     expect(page.locator("#unread-count")).to_be_visible()
     expect(page.locator("#unread-count")).to_contain_text("1")
     page.locator("nav.navbar").get_by_role("link", name=re.compile("^消息")).click()
@@ -236,7 +236,7 @@ def test_officer_logs_a_follow_up_on_a_phone(app, page):
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
 
     log_in(page, "nh.mobile", PASSWORD)
-    expect(page).to_have_url(CLUSTERS_URL)
+    expect(page).to_have_url(DESK_URL)
     page.get_by_role("button", name="展开导航").click()  # the navbar is collapsed on a phone
     open_target_from_list(page, "嘉兴微纳传感科技有限公司")
 
