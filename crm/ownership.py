@@ -4,6 +4,7 @@ Used by target companies now and by projects later: one rule, one reassignment p
 """
 
 import sqlalchemy as sa
+from flask import url_for
 
 from crm import history
 from crm.extensions import db
@@ -27,7 +28,12 @@ def owner_problem(user: User | None, region_id: int) -> str | None:
     return None
 
 
-def reassign(item, new_owner: User, actor: User, note: str, link: str) -> None:
+def detail_url(item) -> str:
+    """The page of an item: targets.detail(target_id=…), projects.detail(project_id=…)."""
+    return url_for(f"{item.entity_type}s.detail", **{f"{item.entity_type}_id": item.id})
+
+
+def reassign(item, new_owner: User, actor: User, note: str) -> None:
     """Hand item to new_owner with a handover note; history and the new owner's inbox record it."""
     if not note.strip():
         raise ValueError("请填写交接说明。")
@@ -44,8 +50,26 @@ def reassign(item, new_owner: User, actor: User, note: str, link: str) -> None:
         "assigned",
         f"{actor.display_name} 将“{item.name}”交由您负责",
         f"交接说明：{note}",
-        link,
+        detail_url(item),
     )
+
+
+def reassign_all(items: list, new_owner: User | None, actor: User, note: str) -> None:
+    """Hand every item to new_owner, or none of them (Invalid lists each refusal)."""
+    from crm.validation import Invalid
+
+    if new_owner is None:
+        raise Invalid({"owner_id": "请选择新责任人。"})
+    problems = {}
+    for item in items:
+        try:
+            reassign(item, new_owner, actor, note)
+        except ValueError as error:
+            problems[f"{item.entity_type}-{item.id}"] = f"“{item.name}”：{error}"
+        else:
+            item.version += 1  # a form opened before the handover must not overwrite it
+    if problems:
+        raise Invalid(problems)
 
 
 def open_item_count(user: User) -> int:

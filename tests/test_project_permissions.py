@@ -25,7 +25,10 @@ PROJECT_RECORD_ROUTES = {
     "targets.convert": ("GET", "/targets/{target}/convert", "work"),
     "targets.convert#post": ("POST", "/targets/{target}/convert", "work"),
 }
-PROJECT_ROUTES = {"projects.new": ("GET", "/projects/new", {"officer", "head", "admin"})}
+PROJECT_ROUTES = {
+    "projects.new": ("GET", "/projects/new", {"officer", "head", "admin"}),
+    "projects.bulk_assign": ("POST", "/projects/bulk-assign", {"head", "admin"}),
+}
 
 
 def _data(app, endpoint, project_id, target_id, other_owner):
@@ -88,7 +91,25 @@ def test_project_record_route_matrix(app, auth, client, endpoint, role, scope, r
 
 
 @pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
-def test_new_project_form_is_for_people_who_work_items(app, auth, client, role, scope):
+@pytest.mark.parametrize("endpoint", sorted(PROJECT_ROUTES))
+def test_project_routes_allow_exactly_their_roles(app, auth, client, endpoint, role, scope):
+    method, path, allowed = PROJECT_ROUTES[endpoint]
     auth.login(role=role, scope=scope)
-    response = client.get("/projects/new")
-    assert response.status_code == (200 if role in PROJECT_ROUTES["projects.new"][2] else 403)
+    response = client.open(path, method=method)
+    assert response.status_code in ((200, 302) if role in allowed else (403,))
+
+
+def test_bulk_reassignment_of_projects_is_all_or_nothing(app, auth, client):
+    auth.login(role="head", scope="全市")
+    nanhu = make_user(app, role="officer", scope="南湖区")
+    jiashan = make_user(app, role="officer", scope="嘉善县")
+    new_owner = make_user(app, role="officer", scope="南湖区")
+    ids = [make_project(app, nanhu), make_project(app, nanhu), make_project(app, jiashan, region="嘉善县")]
+    data = {"ids": ids, "owner_id": new_owner, "note": "分工调整"}
+    html = client.post("/projects/bulk-assign", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "未改派任何项目" in html
+    assert [project_state(app, i)[2] for i in ids] == [nanhu, nanhu, jiashan]
+    data["ids"] = ids[:2]
+    html = client.post("/projects/bulk-assign", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "已将 2 个项目改派给" in html
+    assert [project_state(app, i)[2] for i in ids] == [new_owner, new_owner, jiashan]

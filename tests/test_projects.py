@@ -233,7 +233,8 @@ def test_two_sessions_moving_the_same_project_at_once_cannot_both_win(app):
         user = db.session.get(User, officer)
         with db.engine.begin() as other:  # the other session's move commits first
             other.execute(
-                sa.text("UPDATE project SET stage = '暂缓', version = version + 1 WHERE id = :i"), {"i": project_id}
+                sa.text("UPDATE project SET stage = '暂缓', version = version + 1 WHERE id = :i"),
+                {"i": project_id},
             )
         move_stage(project, StageMove("终止", "企业撤资"), user, today())
         with pytest.raises(sa.orm.exc.StaleDataError):
@@ -256,4 +257,4 @@ def test_chain_map_counts_projects_by_stage(app, auth, client):
     html = client.get(f"/clusters/{tongxiang}").get_data(as_text=True)
     row = html[html.index(">玻纤<") :]
     row = row[: row.index("</tr>")]
-    assert f"segment={segment}&amp;stage=%E5%9C%A8%E5%BB%BA\">2</a>" in row
+    assert f'segment={segment}&amp;stage=%E5%9C%A8%E5%BB%BA">2</a>' in row

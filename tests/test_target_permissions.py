@@ -151,9 +151,7 @@ def test_bulk_assign_refuses_records_outside_scope_and_changes_nothing(app, auth
     nanhu = make_user(app, role="officer", scope="南湖区")
     outside = make_target(app, jiashan, region="嘉善县")
     before = target_state(app, outside)
-    response = client.post(
-        "/targets/bulk-assign", data={"target_ids": [outside], "owner_id": nanhu, "note": "调整"}
-    )
+    response = client.post("/targets/bulk-assign", data={"ids": [outside], "owner_id": nanhu, "note": "调整"})
     assert response.status_code == 404
     assert target_state(app, outside) == before
 

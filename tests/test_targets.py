@@ -327,14 +327,14 @@ def test_bulk_reassignment_is_all_or_nothing(app, auth, client):
     ids = [make_target(app, nanhu), make_target(app, nanhu), make_target(app, jiashan, region="嘉善县")]
     response = client.post(
         "/targets/bulk-assign",
-        data={"target_ids": ids, "owner_id": new_owner, "note": "调整分工"},
+        data={"ids": ids, "owner_id": new_owner, "note": "调整分工"},
         follow_redirects=True,
     )
     assert "未改派任何企业" in response.get_data(as_text=True)
     assert [_target(app, i).owner_id for i in ids] == [nanhu, nanhu, jiashan]
     response = client.post(
         "/targets/bulk-assign",
-        data={"target_ids": ids[:2], "owner_id": new_owner, "note": "调整分工"},
+        data={"ids": ids[:2], "owner_id": new_owner, "note": "调整分工"},
         follow_redirects=True,
     )
     assert "已将 2 家企业改派给" in response.get_data(as_text=True)

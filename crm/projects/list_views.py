@@ -4,10 +4,11 @@ import sqlalchemy as sa
 from flask import current_app, render_template, request
 from flask_login import current_user
 
+from crm.bulk import bulk_reassign
 from crm.exports import xlsx_response
 from crm.extensions import db
-from crm.models import Cluster, ProjectStage
-from crm.permissions import require
+from crm.models import Cluster, Project, ProjectStage
+from crm.permissions import can, require
 from crm.projects import bp
 from crm.projects.export import export_projects
 from crm.projects.queries import (
@@ -20,6 +21,7 @@ from crm.projects.queries import (
     region_choices,
 )
 from crm.projects.stages import ORDER
+from crm.targets.forms import BulkAssignForm
 from crm.timeutil import local_today
 
 # The stage a card's "推进" link proposes; the move itself always goes through the evidence form.
@@ -47,7 +49,21 @@ def index():
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
-    return render_template("projects/list.html", page=page, filters=filters, today=today, **_filter_choices())
+    bulk_form = BulkAssignForm(current_user) if can(current_user, "project.assign") else None
+    return render_template(
+        "projects/list.html",
+        page=page,
+        filters=filters,
+        today=today,
+        bulk_form=bulk_form,
+        **_filter_choices(),
+    )
+
+
+@bp.post("/bulk-assign")
+@require("project.assign")
+def bulk_assign():
+    return bulk_reassign(Project)
 
 
 @bp.get("/board")

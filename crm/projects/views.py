@@ -12,6 +12,7 @@ from crm.followups import follow_up_limit, follow_ups_for, record_from_form
 from crm.forms import FollowUpForm, attach_problems, safe_back
 from crm.models import Problem, ProjectStage, Role, User
 from crm.models.projects import Milestone, Project
+from crm.ownership import reassign_all
 from crm.permissions import authorize, require
 from crm.projects import bp
 from crm.projects.forms import MilestoneForm, ProblemForm, ProblemStatusForm, ProjectForm, StageForm
@@ -198,29 +199,19 @@ def add_follow_up(project_id: int):
 @bp.post("/<int:project_id>/assign")
 @require("project.view")
 def assign(project_id: int):
-    from crm.ownership import reassign
-
     project = authorize("project.assign", load_project(project_id))
     form = AssignForm(current_user)
     if form.validate_on_submit():
         try:
-            new_owner = db.session.get(User, form.owner_id.data or 0)
-            if new_owner is None:
-                raise ValueError("请选择新责任人。")
-            reassign(
-                project,
-                new_owner,
-                current_user,
-                form.note.data,
-                url_for("projects.detail", project_id=project.id),
+            reassign_all(
+                [project], db.session.get(User, form.owner_id.data or 0), current_user, form.note.data
             )
-            project.version += 1
             db.session.commit()
-        except ValueError as error:
+        except Invalid as error:
             db.session.rollback()
-            form.owner_id.errors = [*form.owner_id.errors, str(error)]
+            form.owner_id.errors = [*form.owner_id.errors, *error.problems.values()]
         else:
-            flash(f"已改派给 {new_owner.display_name}，并已通知本人。", "success")
+            flash(f"已改派给 {project.owner.display_name}，并已通知本人。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_detail(load_project(project_id), 422, assign_form=form)
 

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import url_for
 
 from crm import history
 from crm.extensions import db
@@ -22,7 +21,7 @@ from crm.models import (
     User,
     utcnow,
 )
-from crm.ownership import owner_problem, reassign
+from crm.ownership import owner_problem
 from crm.permissions import in_scope
 from crm.targets.identity import credit_code_problem, name_key, normalize_credit_code
 from crm.validation import Conflict, Invalid
@@ -255,19 +254,3 @@ def change_status(target: TargetCompany, new_status: str, actor: User, reason: s
         target.next_follow_up_on = None
     target.version += 1
     history.record(target, "status", actor, field="status", old=old, new=status, note=reason)
-
-
-def reassign_targets(targets: list[TargetCompany], new_owner: User | None, actor: User, note: str) -> None:
-    """Hand every target to new_owner, or none of them (Invalid lists each refusal)."""
-    if new_owner is None:
-        raise Invalid({"owner_id": "请选择新责任人。"})
-    problems = {}
-    for target in targets:
-        try:
-            reassign(target, new_owner, actor, note, url_for("targets.detail", target_id=target.id))
-        except ValueError as error:
-            problems[f"target-{target.id}"] = f"“{target.name}”：{error}"
-        else:
-            target.version += 1
-    if problems:
-        raise Invalid(problems)

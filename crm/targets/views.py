@@ -7,11 +7,13 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm import history
+from crm.bulk import bulk_reassign
 from crm.exports import xlsx_response
 from crm.extensions import db
 from crm.followups import follow_up_limit, follow_ups_for, record_from_form
 from crm.forms import FollowUpForm, attach_problems, safe_back
 from crm.models import Cluster, TargetCompany, User
+from crm.ownership import reassign_all
 from crm.permissions import authorize, can, require
 from crm.targets import bp
 from crm.targets.export import export_targets
@@ -27,7 +29,6 @@ from crm.targets.services import (
     TargetInput,
     change_status,
     create_target,
-    reassign_targets,
     update_target,
 )
 from crm.timeutil import local_today
@@ -231,7 +232,7 @@ def assign(target_id: int):
     form = AssignForm(current_user)
     if form.validate_on_submit():
         try:
-            reassign_targets(
+            reassign_all(
                 [target], db.session.get(User, form.owner_id.data or 0), current_user, form.note.data
             )
             db.session.commit()
@@ -247,29 +248,7 @@ def assign(target_id: int):
 @bp.post("/bulk-assign")
 @require("target.assign")
 def bulk_assign():
-    form = BulkAssignForm(current_user)
-    ids = [int(i) for i in request.form.getlist("target_ids") if i.isdigit()][:500]
-    back = safe_back() or url_for("targets.index")
-    if not ids:
-        flash("请先勾选要改派的企业。", "warning")
-        return redirect(back)
-    if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "danger")
-        return redirect(back)
-    targets = db.session.scalars(
-        sa.select(TargetCompany).options(joinedload(TargetCompany.owner)).where(TargetCompany.id.in_(ids))
-    ).all()
-    for target in targets:
-        authorize("target.assign", target)
-    try:
-        reassign_targets(targets, db.session.get(User, form.owner_id.data or 0), current_user, form.note.data)
-        db.session.commit()
-    except Invalid as error:
-        db.session.rollback()
-        flash("未改派任何企业：" + "；".join(error.problems.values()), "danger")
-    else:
-        flash(f"已将 {len(targets)} 家企业改派给 {targets[0].owner.display_name}，并已通知本人。", "success")
-    return redirect(back)
+    return bulk_reassign(TargetCompany)
 
 
 @bp.route("/<int:target_id>/convert", methods=["GET", "POST"])

@@ -224,7 +224,9 @@ def test_officer_moves_a_project_raises_a_problem_and_head_reassigns_it(app, pag
     expect(page).to_have_url(project_url)
     expect(flash(page)).to_have_text("项目已转入“建成投产”。")
     expect(page.get_by_role("heading", level=1).locator(".badge", has_text="建成投产")).to_be_visible()
-    expect(page.get_by_role("link", name=re.compile("^转入“"))).to_have_count(0)  # closed: only a head reopens
+    expect(page.get_by_role("link", name=re.compile("^转入“"))).to_have_count(
+        0
+    )  # closed: only a head reopens
 
     moves = card(page, "阶段历程").locator(".list-group-item")  # newest first
     expect(moves).to_have_count(3)
