@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from crm.auth.services import create_user
 from crm.clusters.seed import seed_plan
+from crm.demo_projects import seed_projects
 from crm.demo_targets import seed_targets
 from crm.extensions import db
 from crm.models import Region, Role, User
@@ -38,6 +39,7 @@ def generate(scale: int, password: str) -> DemoSummary:
     summary.lines.append(f"演示用户：新增 {summary.users_added} 个，已存在 {kept} 个（规模 {scale}）。")
     # Its own generator: the companies don't depend on how many people this run had to add.
     summary.lines.append(seed_targets(random.Random(f"{SEED}:targets"), scale))
+    summary.lines.append(seed_projects(random.Random(f"{SEED}:projects"), scale))
     return summary
 
 

@@ -42,20 +42,31 @@ def demo(app):
         facts = _facts()
     second = runner.invoke(args=["demo-data", "--scale", "1", "--password-stdin"], input="Demo-pass-2026\n")
     with app.app_context():
-        facts["counts_after_second_run"] = [_count(m) for m in (TargetCompany, FollowUp, HistoryEntry)]
+        facts["counts_after_second_run"] = _counts()
     facts.update(first=first.output, second=second.output)
     return facts
 
 
-def _count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+def _count(model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def _counts() -> list[int]:
+    """The 招商清单's own rows (demo-data adds the 项目清单's too: test_demo_projects.py)."""
+    return [
+        _count(TargetCompany),
+        _count(FollowUp, FollowUp.target_id.is_not(None)),
+        _count(HistoryEntry, HistoryEntry.entity_type == TargetCompany.entity_type),
+    ]
 
 
 def _facts() -> dict:
     follow_ups, history = defaultdict(list), defaultdict(list)
-    for row in db.session.execute(sa.select(FollowUp).order_by(FollowUp.occurred_on, FollowUp.id)).scalars():
+    follow_up_rows = sa.select(FollowUp).where(FollowUp.target_id.is_not(None))
+    for row in db.session.execute(follow_up_rows.order_by(FollowUp.occurred_on, FollowUp.id)).scalars():
         follow_ups[row.target_id].append(row)
-    for row in db.session.execute(sa.select(HistoryEntry).order_by(HistoryEntry.id)).scalars():
+    history_rows = sa.select(HistoryEntry).where(HistoryEntry.entity_type == TargetCompany.entity_type)
+    for row in db.session.execute(history_rows.order_by(HistoryEntry.id)).scalars():
         history[row.entity_id].append(row)
     db.session.expunge_all()
     return {
@@ -66,7 +77,7 @@ def _facts() -> dict:
         "segments": db.session.scalars(sa.select(ChainSegment)).all(),
         "follow_ups": follow_ups,
         "history": history,
-        "counts": [_count(m) for m in (TargetCompany, FollowUp, HistoryEntry)],
+        "counts": _counts(),
     }
 
 
