@@ -15,7 +15,9 @@ from crm.extensions import db
 from crm.models import Project, ProjectStage, Role, TargetCompany, TargetStatus, User
 from crm.permissions import scope_clause
 
-LIMIT = 100  # per kind and group: a desk is a to-do list, the full lists are one click away
+# Items per kind: a desk is a to-do list; the full lists (filtered by 跟进逾期) are one click away.
+OFFICER_LIMIT = 200
+OVERSIGHT_LIMIT = 30
 OPEN_TARGET = [s for s in TargetStatus if not s.is_closed]
 OPEN_PROJECT = [s for s in ProjectStage if not s.is_closed]
 GROUPS = {0: "跟进已逾期", 1: "本周待跟进", 2: "其他在办"}
@@ -48,12 +50,12 @@ def desk_items(user: User, today: date) -> list[DeskItem]:
             .options(joinedload(model.owner), joinedload(model.cluster))
             .where(column.in_(open_values))
             .order_by(model.next_follow_up_on.is_(None), model.next_follow_up_on, model.id)
-            .limit(LIMIT * 2)
         )
         if user.role == Role.OFFICER:
-            stmt = stmt.where(model.owner_id == user.id)
+            stmt = stmt.where(model.owner_id == user.id).limit(OFFICER_LIMIT)
         else:
             stmt = stmt.where(scope_clause(user, model.region_id), model.next_follow_up_on <= week_end(today))
+            stmt = stmt.limit(OVERSIGHT_LIMIT)
         items += [DeskItem(item, _group(item, today)) for item in db.session.scalars(stmt)]
     items.sort(key=lambda d: (d.group, d.item.next_follow_up_on or date.max, d.kind, d.item.id))
     return items
