@@ -1,7 +1,7 @@
 """When things happened to a demo project: its stage moves with their evidence dates, planned dates,
 follow-up days and 工作方案 milestones (used by crm/demo_projects.py).
 
-Days are picked as indexes into a calendar of working days (crm.demo_timeline.WorkCalendar), so
+Days are picked as indexes into a calendar of working days (crm.workdays.WorkCalendar), so
 every move falls on a working day and moves are strictly ordered. Everything lies within the past
 ~3 years and before today, except planned dates and the next follow-up date; follow-ups lie within
 the past year, as for target companies (crm.demo_timeline.Timeline, whose machinery this reuses).
@@ -11,9 +11,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from crm.demo_timeline import Timeline, WorkCalendar
-from crm.followups import DEFAULT_LIMITS
+from crm.demo_timeline import Timeline
 from crm.models import ProjectStage
+from crm.reminders.rules import DEFAULT_LIMITS
+from crm.workdays import WorkCalendar
 
 S = ProjectStage
 ORDER = [S.TALKS, S.SIGNED, S.BUILDING, S.PRODUCING]

@@ -2,16 +2,15 @@
 
 Used by crm/demo_targets.py. Every generated day lies within the past year and before today (so no
 timestamp is in the future); open companies' next follow-up falls within their status's limit in
-working days (crm.followups.DEFAULT_LIMITS): about 15% already overdue, the rest due soon.
+working days (crm.reminders.rules.DEFAULT_LIMITS): about 15% already overdue, the rest due soon.
 """
 
 import random
-from bisect import bisect_right
 from datetime import date, timedelta
 
-from crm.followups import DEFAULT_LIMITS
 from crm.models import TargetStatus
-from crm.workdays import is_working_day
+from crm.reminders.rules import DEFAULT_LIMITS
+from crm.workdays import WorkCalendar
 
 S = TargetStatus
 OVERDUE_SHARE = 0.15
@@ -24,29 +23,6 @@ FOLLOW_UPS = {
     S.CONVERTED: (7, 17),
 }
 Dates = list[tuple[date, date | None]]  # each follow-up: (day, next follow-up day it planned)
-
-
-class WorkCalendar:
-    """Working days (crm.workdays) in a range, found by bisection: asked about a million times a run."""
-
-    def __init__(self, first: date, last: date):
-        span = (first + timedelta(n) for n in range((last - first).days + 1))
-        self.days = [day for day in span if is_working_day(day)]
-
-    def count(self, day: date) -> int:
-        return bisect_right(self.days, day)
-
-    def add(self, day: date, n: int) -> date:
-        """The n-th working day after day (n >= 1), as crm.workdays.add_working_days."""
-        return self.days[self.count(day) + n - 1]
-
-    def back(self, day: date, n: int) -> date:
-        """The working day with n working days after it up to day (n=0: the last one on or before day)."""
-        return self.days[self.count(day) - n - 1]
-
-    def between(self, start: date, end: date) -> int:
-        """Working days after start up to and including end."""
-        return self.count(end) - self.count(start)
 
 
 class Timeline:

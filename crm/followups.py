@@ -12,15 +12,13 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import FollowUp, FollowUpMethod, User
+from crm.reminders.rules import Rules
 from crm.workdays import add_working_days
-
-# Working days within which the next follow-up must fall, per status or stage (SPEC §4 defaults).
-DEFAULT_LIMITS = {"待接触": 10, "已接触": 15, "有意向": 15, "在谈": 15, "拟建": 20, "在建": 30}
 
 
 def follow_up_limit(item) -> int | None:
-    """Working days allowed until the next follow-up in the item's current status."""
-    return DEFAULT_LIMITS.get(item.status.value)
+    """Working days allowed until the next follow-up in the item's status (the admin's stall rules)."""
+    return Rules.load(db.session).for_status(item.status.value).limit_days
 
 
 @dataclass

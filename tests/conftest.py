@@ -19,7 +19,7 @@ from crm.models import User
 
 PASSWORD = "Test-password-2026"
 # Loaded once per session from the plan; tests that change them put them back.
-REFERENCE_TABLES = {"region", "cluster", "chain_segment"}
+REFERENCE_TABLES = {"region", "cluster", "chain_segment", "stall_rule"}
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 
 from crm.demo_project_story import ORDER, ProjectTimeline
 from crm.extensions import db
-from crm.followups import DEFAULT_LIMITS
 from crm.models import (
     Cluster,
     ClusterStatus,
@@ -33,6 +32,7 @@ from crm.models import (
 )
 from crm.models.projects import Milestone, Project
 from crm.projects.stages import EVIDENCE, StageMove, move_problems
+from crm.reminders.rules import DEFAULT_LIMITS
 from crm.timeutil import local_today, local_zone
 from crm.workdays import add_working_days
 

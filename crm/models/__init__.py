@@ -19,11 +19,15 @@ from crm.models.enums import (
 )
 from crm.models.imports import ImportBatch
 from crm.models.projects import Milestone, Problem, Project
+from crm.models.reminders import STALL_RULE_KEYS, CalendarDay, StallRule
 from crm.models.targets import TargetCompany
 from crm.models.users import User
 
 __all__ = [
     "CITY_SCOPE",
+    "STALL_RULE_KEYS",
+    "CalendarDay",
+    "StallRule",
     "COMPANY_TYPES",
     "HONOURS",
     "FollowUp",
