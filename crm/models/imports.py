@@ -13,7 +13,7 @@ class ImportBatch(Base):
     __tablename__ = "import_batch"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(16))  # "target" now; "project" with the pipeline
+    kind: Mapped[str] = mapped_column(sa.String(16))  # "target" (招商清单) or "project" (项目清单)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     filename: Mapped[str] = mapped_column(sa.String(255))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)

@@ -84,9 +84,14 @@ def normal_form(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def map_columns(headers: list[str]) -> dict[str, int]:
-    """Column key → index in the file; unknown headers are ignored, a missing required one refuses."""
-    known = {normal_form(c.header): c.key for c in COLUMNS}
+def map_columns(headers: list[str], template: list[ImportColumn] | None = None) -> dict[str, int]:
+    """Column key → index in the file; unknown headers are ignored, a missing required one refuses.
+
+    template is the import's columns (the 招商清单's by default).
+    """
+    template = COLUMNS if template is None else template
+    labels = {c.key: c.header for c in template}
+    known = {normal_form(c.header): c.key for c in template}
     found: dict[str, int] = {}
     for index, header in enumerate(headers):
         key = known.get(normal_form(header).rstrip("*"))
@@ -94,10 +99,10 @@ def map_columns(headers: list[str]) -> dict[str, int]:
             continue
         if key in found:
             raise ImportFileError(
-                f"表头“{LABELS[key]}”出现了两次（第 {found[key] + 1} 列和第 {index + 1} 列）。"
+                f"表头“{labels[key]}”出现了两次（第 {found[key] + 1} 列和第 {index + 1} 列）。"
             )
         found[key] = index
-    missing = [c.template_header for c in COLUMNS if c.required and c.key not in found]
+    missing = [c.template_header for c in template if c.required and c.key not in found]
     if missing:
         raise ImportFileError(f"缺少必填列：{'、'.join(missing)}。第 1 行应为表头，请使用导入模板。")
     return found
@@ -193,9 +198,15 @@ def _guide_rows(clusters: list[Cluster]):
             yield [label, "", value, ""]
 
 
-def bad_rows_xlsx(headers: list[str], columns: dict[str, int], rows: list[tuple[list, list[str]]]) -> bytes:
+def bad_rows_xlsx(
+    headers: list[str],
+    columns: dict[str, int],
+    rows: list[tuple[list, list[str]]],
+    template: list[ImportColumn] | None = None,
+) -> bytes:
     """The file's own columns for every bad row, plus 错误原因: fix it and upload it again."""
-    kinds = {index: c.kind for c in COLUMNS if (index := columns.get(c.key)) is not None}
+    template = COLUMNS if template is None else template
+    kinds = {index: c.kind for c in template if (index := columns.get(c.key)) is not None}
     sheet_columns = [
         Column(header or f"第 {index + 1} 列", 16, kinds.get(index, "text"))
         for index, header in enumerate(headers)

@@ -78,8 +78,17 @@ def extension(filename: str) -> str:
     return filename[dot:].lower() if dot >= 0 else ""
 
 
-def read_table(filename: str, content: bytes, limits: Limits) -> Table:
-    """The header row and the data rows of an .xlsx or .csv file; ImportFileError when unusable."""
+def read_table(
+    filename: str,
+    content: bytes,
+    limits: Limits,
+    header_hint: str = "“企业名称*”“所属集群*”",
+    row_hint: str = "一家企业",
+) -> Table:
+    """The header row and the data rows of an .xlsx or .csv file; ImportFileError when unusable.
+
+    header_hint and row_hint word the messages for the list being imported (招商清单 by default).
+    """
     kind = extension(filename)
     if kind in (".xls", ".et", ".ods", ".numbers"):
         raise ImportFileError(f"不支持 {kind} 文件，请在 Excel 或 WPS 中“另存为” .xlsx 后再上传。")
@@ -96,7 +105,7 @@ def read_table(filename: str, content: bytes, limits: Limits) -> Table:
             # openpyxl warns about features it ignores (data validation, styles): not the user's concern
             warnings.simplefilter("ignore")
             with closing(_xlsx_rows(content, limits) if kind == ".xlsx" else _csv_rows(content)) as rows:
-                return _table(rows, limits)
+                return _table(rows, limits, header_hint, row_hint)
     except ImportFileError:
         raise
     except Exception:  # a malformed file breaks parsers in many ways; none may reach the user raw
@@ -114,11 +123,11 @@ def size(n: int) -> str:
     return f"{n / MB:g} MB" if n >= MB else f"{n / 1024:g} KB"
 
 
-def _table(rows: Iterable[list], limits: Limits) -> Table:
+def _table(rows: Iterable[list], limits: Limits, header_hint: str, row_hint: str) -> Table:
     rows = iter(rows)
     header = next(rows, None)
     if not header or _blank(header):
-        raise ImportFileError("第 1 行应为表头（如“企业名称*”“所属集群*”），请使用导入模板。")
+        raise ImportFileError(f"第 1 行应为表头（如{header_hint}），请使用导入模板。")
     data = []
     for number, cells in enumerate(rows, start=2):
         if _blank(cells):
@@ -127,7 +136,7 @@ def _table(rows: Iterable[list], limits: Limits) -> Table:
             raise ImportFileError(f"数据超过 {limits.max_rows:,} 行，请分成几个文件导入。")
         data.append((number, cells))
     if not data:
-        raise ImportFileError("文件中没有数据：第 1 行为表头，请从第 2 行起每行填写一家企业。")
+        raise ImportFileError(f"文件中没有数据：第 1 行为表头，请从第 2 行起每行填写{row_hint}。")
     return Table(headers=["" if v is None else str(v).strip() for v in header], rows=data)
 
 

@@ -92,12 +92,17 @@ def as_text(value) -> str:
     return CONTROL_CHARACTERS.sub("", str(value)).strip()
 
 
-class _Cells:
-    """One row's cells by column key, collecting what was given and what is wrong."""
+class Cells:
+    """One row's cells by column key, collecting what was given and what is wrong.
 
-    def __init__(self, cells: list, columns: dict[str, int]):
+    labels and max_lengths are the import's (the 招商清单's by default).
+    """
+
+    def __init__(self, cells: list, columns: dict[str, int], labels=None, max_lengths=None):
         self.cells = cells
         self.columns = columns
+        self.labels = LABELS if labels is None else labels
+        self.max_lengths = MAX_LENGTHS if max_lengths is None else max_lengths
         self.errors: dict[str, str] = {}
         self.given: set[str] = set()
 
@@ -107,7 +112,7 @@ class _Cells:
         if isinstance(value, Formula):
             # A formula's result is Excel's to compute, and its cached value can be forged: refuse it.
             self.errors[key] = (
-                f"{LABELS[key]}是公式（{value[:40]}），系统不计算公式：请在 Excel 中复制该列，"
+                f"{self.labels[key]}是公式（{value[:40]}），系统不计算公式：请在 Excel 中复制该列，"
                 "“选择性粘贴 → 数值”后再导入。"
             )
             return None
@@ -119,9 +124,9 @@ class _Cells:
 
     def text(self, key: str) -> str:
         value = as_text(self.raw(key))
-        limit = MAX_LENGTHS.get(key)
+        limit = self.max_lengths.get(key)
         if limit and len(value) > limit:
-            self.error(key, f"{LABELS[key]}最长 {limit} 个字符，实际 {len(value)} 个。")
+            self.error(key, f"{self.labels[key]}最长 {limit} 个字符，实际 {len(value)} 个。")
         return value
 
     def error(self, key: str, message: str) -> None:
@@ -130,14 +135,14 @@ class _Cells:
 
 def parse_row(cells: list, columns: dict[str, int], lookups: Lookups, actor: User, today: date) -> ParsedRow:
     """The row's TargetInput and every cell that can't be read."""
-    row = _Cells(cells, columns)
-    cluster = _cluster(row, lookups)
+    row = Cells(cells, columns)
+    cluster = read_cluster(row, lookups)
     data = TargetInput(
         name=row.text("name"),
         cluster_id=cluster.id if cluster else None,
         source=_choice(row, "source", TargetSource, ""),
-        owner_id=_owner(row, lookups, actor),
-        segment_id=_segment(row, lookups, cluster),
+        owner_id=read_owner(row, lookups, actor),
+        segment_id=read_segment(row, lookups, cluster),
         credit_code=_credit_code(row),
         foreign_registration=row.text("foreign_registration"),
         country=row.text("country") or "中国",
@@ -156,7 +161,7 @@ def parse_row(cells: list, columns: dict[str, int], lookups: Lookups, actor: Use
     return ParsedRow(data=data, given=row.given, first_contact=first_contact, errors=row.errors)
 
 
-def _cluster(row: _Cells, lookups: Lookups) -> Cluster | None:
+def read_cluster(row: Cells, lookups: Lookups) -> Cluster | None:
     text = row.text("cluster_id")
     if not text:
         row.error("cluster_id", "请填写所属集群。")
@@ -167,7 +172,7 @@ def _cluster(row: _Cells, lookups: Lookups) -> Cluster | None:
     return cluster
 
 
-def _segment(row: _Cells, lookups: Lookups, cluster: Cluster | None) -> int | None:
+def read_segment(row: Cells, lookups: Lookups, cluster: Cluster | None) -> int | None:
     text = row.text("segment_id")
     if not text or cluster is None:
         return None
@@ -178,7 +183,7 @@ def _segment(row: _Cells, lookups: Lookups, cluster: Cluster | None) -> int | No
     return segment.id
 
 
-def _choice(row: _Cells, key: str, vocabulary, default: str) -> str:
+def _choice(row: Cells, key: str, vocabulary, default: str) -> str:
     text = row.text(key)
     if not text:
         if not default:
@@ -190,7 +195,7 @@ def _choice(row: _Cells, key: str, vocabulary, default: str) -> str:
     return text
 
 
-def _owner(row: _Cells, lookups: Lookups, actor: User) -> int | None:
+def read_owner(row: Cells, lookups: Lookups, actor: User) -> int | None:
     """Blank means the importer when they may own items; an admin must name someone."""
     text = row.text("owner_id")
     if not text:
@@ -202,7 +207,7 @@ def _owner(row: _Cells, lookups: Lookups, actor: User) -> int | None:
     return user.id
 
 
-def _credit_code(row: _Cells) -> str:
+def _credit_code(row: Cells) -> str:
     raw = row.raw("credit_code")
     if isinstance(raw, float):
         row.error(
@@ -214,33 +219,38 @@ def _credit_code(row: _Cells) -> str:
     return normalize_credit_code(as_text(raw))
 
 
-def _tags(row: _Cells, key: str) -> list[str]:
+def _tags(row: Cells, key: str) -> list[str]:
     parts = (p.strip() for p in TAG_SEPARATORS.split(unicodedata.normalize("NFKC", row.text(key))))
     return list(dict.fromkeys(p for p in parts if p))
 
 
-def _amount(row: _Cells) -> Decimal | None:
-    raw = row.raw("intended_investment")
+def _amount(row: Cells) -> Decimal | None:
+    return read_amount(row, "intended_investment", "意向投资额", "亿元")
+
+
+def read_amount(row: Cells, key: str, name: str, unit: str) -> Decimal | None:
+    """A non-negative amount with at most two decimals (name and unit word the messages)."""
+    raw = row.raw(key)
     if raw is None:
         return None
     try:
-        amount = _decimal(raw)
+        amount = to_decimal(raw)
     except (InvalidOperation, ValueError):
         amount = None
     if amount is None or not amount.is_finite():
-        row.error("intended_investment", f"意向投资额“{as_text(raw)}”不是有效的数字（单位：亿元，如 12.5）。")
+        row.error(key, f"{name}“{as_text(raw)}”不是有效的数字（单位：{unit}，如 12.5）。")
     elif amount < 0:
-        row.error("intended_investment", "意向投资额不能为负数。")
+        row.error(key, f"{name}不能为负数。")
     elif amount != amount.quantize(CENT):
-        row.error("intended_investment", f"意向投资额“{as_text(raw)}”超过两位小数（单位：亿元）。")
+        row.error(key, f"{name}“{as_text(raw)}”超过两位小数（单位：{unit}）。")
     elif amount >= Decimal("1e12"):
-        row.error("intended_investment", "意向投资额过大（单位：亿元）。")
+        row.error(key, f"{name}过大（单位：{unit}）。")
     else:
         return amount.quantize(CENT)
     return None
 
 
-def _decimal(raw) -> Decimal:
+def to_decimal(raw) -> Decimal:
     if isinstance(raw, bool | date):
         raise ValueError(raw)
     if isinstance(raw, float):
@@ -251,15 +261,16 @@ def _decimal(raw) -> Decimal:
     return Decimal(re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", as_text(raw))))
 
 
-def _email(row: _Cells) -> str:
+def _email(row: Cells) -> str:
     text = row.text("contact_email")
     if text and not EMAIL.fullmatch(text):
         row.error("contact_email", f"联系邮箱“{text}”格式不正确。")
     return text
 
 
-def _first_contact(row: _Cells, today: date) -> date | None:
-    raw = row.raw("first_contact")
+def read_date(row: Cells, key: str) -> date | None:
+    """The cell's date; None when blank or unreadable (then the row has the error)."""
+    raw = row.raw(key)
     if raw is None:
         return None
     if isinstance(raw, datetime):
@@ -270,10 +281,17 @@ def _first_contact(row: _Cells, today: date) -> date | None:
         day = parse_date(raw) if isinstance(raw, str) else None
     if day is None:
         row.error(
-            "first_contact",
-            f"首次接触日期“{as_text(raw)}”无法识别：请写成 2026-03-15、2026/3/15 或 2026年3月15日。",
+            key,
+            f"{row.labels[key]}“{as_text(raw)}”无法识别：请写成 2026-03-15、2026/3/15 或 2026年3月15日。",
         )
-    elif day > today:
+    return day
+
+
+def _first_contact(row: Cells, today: date) -> date | None:
+    day = read_date(row, "first_contact")
+    if day is None:
+        return None
+    if day > today:
         row.error("first_contact", f"首次接触日期 {day:%Y-%m-%d} 晚于今天。")
     elif day < EARLIEST_CONTACT:
         row.error("first_contact", f"首次接触日期 {day:%Y-%m-%d} 早于 2000 年，请检查。")
