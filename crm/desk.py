@@ -1,8 +1,7 @@
 """我的工作台: the signed-in user's items, most urgent first.
 
 An officer sees everything they own; a head, admin or reader sees what needs attention in their
-scope (overdue follow-ups, then those due this week). Stall warnings (黄灯/红灯) slot in ahead of
-these once the reminder rules exist.
+scope: 红灯 first, then 黄灯 (crm.reminders.rules), then what is due this week.
 """
 
 from dataclasses import dataclass
@@ -14,19 +13,22 @@ from sqlalchemy.orm import joinedload
 from crm.extensions import db
 from crm.models import Project, ProjectStage, Role, TargetCompany, TargetStatus, User
 from crm.permissions import scope_clause
+from crm.reminders.rules import RED, YELLOW, Stall
+from crm.reminders.warnings import warnings_for
 
 # Items per kind: a desk is a to-do list; the full lists (filtered by 跟进逾期) are one click away.
 OFFICER_LIMIT = 200
 OVERSIGHT_LIMIT = 30
 OPEN_TARGET = [s for s in TargetStatus if not s.is_closed]
 OPEN_PROJECT = [s for s in ProjectStage if not s.is_closed]
-GROUPS = {0: "跟进已逾期", 1: "本周待跟进", 2: "其他在办"}
+GROUPS = {0: "红灯（已督办）", 1: "黄灯（停滞）", 2: "本周待跟进", 3: "其他在办"}
 
 
 @dataclass
 class DeskItem:
     item: TargetCompany | Project
-    group: int  # 0 overdue, 1 due this week, 2 later
+    group: int  # 0 red, 1 yellow, 2 due this week, 3 later
+    stall: Stall
 
     @property
     def kind(self) -> str:
@@ -40,7 +42,7 @@ def week_end(today: date) -> date:
 
 def desk_items(user: User, today: date) -> list[DeskItem]:
     """Open items of (or, for heads and readers, in the scope of) user, most urgent first."""
-    items = []
+    found = []
     for model, open_values, column in (
         (TargetCompany, OPEN_TARGET, TargetCompany.status),
         (Project, OPEN_PROJECT, Project.stage),
@@ -56,15 +58,34 @@ def desk_items(user: User, today: date) -> list[DeskItem]:
         else:
             stmt = stmt.where(scope_clause(user, model.region_id), model.next_follow_up_on <= week_end(today))
             stmt = stmt.limit(OVERSIGHT_LIMIT)
-        items += [DeskItem(item, _group(item, today)) for item in db.session.scalars(stmt)]
-    items.sort(key=lambda d: (d.group, d.item.next_follow_up_on or date.max, d.kind, d.item.id))
+        found += list(db.session.scalars(stmt))
+    stalls = warnings_for(found)
+    items = [
+        DeskItem(
+            item,
+            _group(item, stalls[(item.entity_type, item.id)], today),
+            stalls[(item.entity_type, item.id)],
+        )
+        for item in found
+    ]
+    items.sort(
+        key=lambda d: (
+            d.group,
+            -d.stall.working_days_stalled,
+            d.item.next_follow_up_on or date.max,
+            d.kind,
+            d.item.id,
+        )
+    )
     return items
 
 
-def _group(item, today: date) -> int:
-    due = item.next_follow_up_on
-    if due is not None and due < today:
+def _group(item, stall: Stall, today: date) -> int:
+    if stall.level == RED:
         return 0
-    if due is not None and due <= week_end(today):
+    if stall.level == YELLOW:
         return 1
-    return 2
+    due = item.next_follow_up_on
+    if due is not None and due <= week_end(today):
+        return 2
+    return 3

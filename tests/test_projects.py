@@ -139,12 +139,15 @@ def test_desk_puts_overdue_items_first_and_logs_a_follow_up_in_one_click(app, au
     later = make_target(app, officer, name="以后再说企业")
     late = make_project(app, officer, name="逾期项目")
     with app.app_context():
-        db.session.get(Project, late).next_follow_up_on = today() - timedelta(days=4)
+        project = db.session.get(Project, late)
+        project.stage_since = datetime.now(ZoneInfo("UTC")) - timedelta(days=10)  # in talks for ten days
+        project.next_follow_up_on = today() - timedelta(days=4)  # and the agreed follow-up is four days late
         db.session.get(TargetCompany, later).next_follow_up_on = today() + timedelta(days=40)
         db.session.commit()
     html = client.get("/").get_data(as_text=True)
+    assert "跟进逾期" in html  # the reason beside the 黄灯
     assert (
-        html.index("跟进已逾期")
+        html.index("黄灯（停滞）")
         < html.index("逾期项目")
         < html.index("其他在办")
         < html.index("以后再说企业")
@@ -156,7 +159,7 @@ def test_desk_puts_overdue_items_first_and_logs_a_follow_up_in_one_click(app, au
               "next_follow_up_on": (day + timedelta(days=3)).isoformat(), "back": "/"},
     )  # fmt: skip
     assert response.status_code == 302 and response.location == "/"
-    assert "跟进已逾期" not in client.get("/").get_data(as_text=True)
+    assert "黄灯（停滞）" not in client.get("/").get_data(as_text=True)
 
 
 def test_head_desk_shows_only_items_due_this_week_in_scope(app, auth, client):

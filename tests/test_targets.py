@@ -462,3 +462,27 @@ def test_notifications_show_unread_count_and_can_be_read(app, auth, client):
     response = officer_client.post(f"/notifications/{note_id}/read")
     assert response.location == f"/targets/{target_id}"
     assert 'id="unread-count"' not in officer_client.get("/notifications").get_data(as_text=True)
+
+
+def test_stalled_targets_carry_their_warning_on_the_list_and_the_page(app, auth, client):
+    officer = auth.login(role="officer", scope="南湖区")
+    red = make_target(app, officer, name="红灯企业")
+    yellow = make_target(app, officer, name="黄灯企业")
+    calm = make_target(app, officer, name="正常企业")
+    with app.app_context():
+        month_ago = datetime.now(ZoneInfo("UTC")) - timedelta(days=30)
+        for target_id, late_days in ((red, 20), (yellow, 1), (calm, -3)):
+            target = db.session.get(TargetCompany, target_id)
+            target.status_since = month_ago
+            target.last_follow_up_on = local_today() - timedelta(days=25)
+            target.next_follow_up_on = local_today() - timedelta(days=late_days)
+        for target_id in (yellow, calm):  # followed up lately: no "超期未跟进"
+            db.session.get(TargetCompany, target_id).last_follow_up_on = local_today() - timedelta(days=2)
+        db.session.commit()
+    html = client.get("/targets/?sort=name").get_data(as_text=True)
+    row = lambda name: html[html.index(name) : html.index("</tr>", html.index(name))]  # noqa: E731
+    assert "红灯" in row("红灯企业") and "跟进逾期" in row("红灯企业")
+    assert "黄灯" in row("黄灯企业") and "红灯" not in row("黄灯企业")
+    assert "灯" not in row("正常企业")
+    page = client.get(f"/targets/{red}").get_data(as_text=True)
+    assert "停滞原因：跟进逾期" in page

@@ -21,6 +21,7 @@ from crm.projects.queries import (
     region_choices,
 )
 from crm.projects.stages import ORDER
+from crm.reminders.warnings import warnings_for
 from crm.targets.forms import BulkAssignForm
 from crm.timeutil import local_today
 
@@ -56,6 +57,7 @@ def index():
         filters=filters,
         today=today,
         bulk_form=bulk_form,
+        warnings=warnings_for(page.items),
         **_filter_choices(),
     )
 
@@ -74,9 +76,11 @@ def board():
     column = request.args.get("col", "")
     page = request.args.get("page", 1, type=int)
     pages = {column: page} if column in {s.value for s in BOARD_STAGES} else {}
+    data = board_data(current_user, filters, today, pages)
     return render_template(
         "projects/board.html",
-        board=board_data(current_user, filters, today, pages),
+        board=data,
+        warnings=warnings_for(card for column in data.columns for card in column.cards),
         filters=filters,
         today=today,
         next_stage=NEXT_STAGE,

@@ -19,6 +19,7 @@ from crm.projects.forms import MilestoneForm, ProblemForm, ProblemStatusForm, Pr
 from crm.projects.services import ProjectInput, add_milestone, create_project, update_project
 from crm.projects.stages import EVIDENCE, ORDER, StageMove
 from crm.projects.stages import move_stage as apply_move
+from crm.reminders.warnings import warnings_for
 from crm.targets.forms import AssignForm
 from crm.targets.services import check_version
 from crm.timeutil import local_today
@@ -118,6 +119,7 @@ def render_detail(project: Project, status: int = 200, **forms):
             problem_status_form=ProblemStatusForm(),
             next_stages=_next_stages(project),
             follow_up_limit=follow_up_limit(project),
+            stall=warnings_for([project]).get(("project", project.id)),
             today=local_today(),
         ),
         status,

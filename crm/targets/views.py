@@ -15,6 +15,7 @@ from crm.forms import FollowUpForm, attach_problems, safe_back
 from crm.models import Cluster, TargetCompany, User
 from crm.ownership import reassign_all
 from crm.permissions import authorize, can, require
+from crm.reminders.warnings import warnings_for
 from crm.targets import bp
 from crm.targets.export import export_targets
 from crm.targets.forms import AssignForm, BulkAssignForm, StatusForm, TargetForm
@@ -42,6 +43,7 @@ def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, t
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
+    warnings = warnings_for(page.items)
     filtered_cluster = cluster or (db.session.get(Cluster, filters.cluster) if filters.cluster else None)
     return render_template(
         template,
@@ -55,6 +57,7 @@ def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, t
         sort_labels=SORT_LABELS,
         today=local_today(),
         bulk_form=BulkAssignForm(current_user) if can(current_user, "target.assign") else None,
+        warnings=warnings,
     )
 
 
@@ -170,6 +173,7 @@ def render_detail(target: TargetCompany, follow_up_form=None, status_form=None, 
             follow_up_limit=limit,
             today=local_today(),
             converted_project=_converted_project(target),
+            stall=warnings_for([target]).get(("target", target.id)),
         ),
         status,
     )

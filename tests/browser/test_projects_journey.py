@@ -2,7 +2,7 @@
 problem, a head's reassignment, and a follow-up logged from 我的工作台 on a phone."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -247,19 +247,21 @@ def test_officer_moves_a_project_raises_a_problem_and_head_reassigns_it(app, pag
 
 
 def test_officer_clears_an_overdue_project_from_the_desk_on_a_phone(app, page):
-    """At 375 px: 记录跟进 on an overdue desk item, back to the desk, no longer 跟进已逾期."""
+    """At 375 px: 记录跟进 on an overdue desk item, back to the desk, no longer 黄灯（停滞）."""
     officer = make_user(app, username="nh.mobile.p", scope="南湖区", display_name="李专员")
     name = "南湖区毫米波雷达模组项目"
     project_id = make_project(app, officer, name=name)
     today = shanghai_today()
     with app.app_context():
-        db.session.get(Project, project_id).next_follow_up_on = today - timedelta(days=3)
+        project = db.session.get(Project, project_id)
+        project.stage_since = datetime.now(UTC) - timedelta(days=10)  # in talks for ten days
+        project.next_follow_up_on = today - timedelta(days=3)  # and the agreed follow-up is late
         db.session.commit()
     next_on = add_working_days(today, 5)  # the desk form's default
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
 
     log_in_to_desk(page, "nh.mobile.p")
-    overdue = page.locator("h2:has-text('跟进已逾期') + .list-group")
+    overdue = page.locator("h2:has-text('黄灯（停滞）') + .list-group")
     item = overdue.locator(".desk-item").filter(has_text=name)
     expect(item).to_have_count(1)
     expect(item.locator(".badge", has_text="逾期 3 天")).to_be_visible()
@@ -284,7 +286,7 @@ def test_officer_clears_an_overdue_project_from_the_desk_on_a_phone(app, page):
     submit.click()
     expect(page).to_have_url(DESK_URL)
     expect(flash(page)).to_have_text("跟进记录已保存。")
-    expect(page.get_by_role("heading", name=re.compile("^跟进已逾期"))).to_have_count(0)
+    expect(page.get_by_role("heading", name=re.compile("^黄灯（停滞）"))).to_have_count(0)
     item = page.locator(".desk-item").filter(has_text=name)
     expect(item).to_have_count(1)
     expect(item).to_contain_text(f"下次跟进 {next_on.isoformat()}")
