@@ -67,3 +67,32 @@ class FollowUpForm(Form):
     next_step = TextAreaField("下一步工作", validators=[Length(max=2000)])
     next_follow_up_on = DateField("下次跟进日期", validators=[Optional()])
     submit = SubmitField("保存跟进记录")
+
+
+FAILED = object()  # what commit_or_report returns when the service refused
+
+
+def commit_or_report(form, action, field: str | None = None):
+    """Run a service call and commit; if it refuses, roll back and show why on form.
+
+    The one place views turn Invalid (bad input) and Conflict / StaleDataError (someone saved first)
+    into messages; nothing is half-saved. Returns the call's result, or FAILED. With field, every
+    problem is shown on that field (e.g. the owner select of a reassignment).
+    """
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from crm.extensions import db
+    from crm.validation import Conflict, Invalid
+
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except Invalid as error:
+        db.session.rollback()
+        problems = {field: "；".join(error.problems.values())} if field else error.problems
+        attach_problems(form, problems)
+    except (Conflict, StaleDataError):
+        db.session.rollback()
+        form.form_errors.append(Conflict.MESSAGE)
+    return FAILED

@@ -4,12 +4,11 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import history
 from crm.extensions import db
 from crm.followups import follow_up_limit, follow_ups_for, record_from_form
-from crm.forms import FollowUpForm, attach_problems, safe_back
+from crm.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
 from crm.models import Problem, ProjectStage, Role, User
 from crm.models.projects import Milestone, Project
 from crm.ownership import reassign_all
@@ -23,7 +22,6 @@ from crm.reminders.warnings import warnings_for
 from crm.targets.forms import AssignForm
 from crm.targets.services import check_version
 from crm.timeutil import local_today
-from crm.validation import Conflict, Invalid
 
 INPUT_FIELDS = [
     "name", "company_name", "cluster_id", "region_id", "segment_id", "is_landmark", "total_investment",
@@ -61,13 +59,10 @@ def new():
     if request.method == "GET":
         form.owner_id.data = current_user.id
     if form.validate_on_submit():
-        try:
-            project = create_project(_input_from(form, owner_id=form.owner_id.data), current_user)
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            attach_problems(form, error.problems)
-        else:
+        project = commit_or_report(
+            form, lambda: create_project(_input_from(form, owner_id=form.owner_id.data), current_user)
+        )
+        if project is not FAILED:
             flash(f"已新建项目“{project.name}”（在谈）。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_template("projects/form.html", form=form, project=None)
@@ -82,16 +77,10 @@ def edit(project_id: int):
     if request.method == "GET":
         form.version.data = project.version
     if form.validate_on_submit():
-        try:
-            changed = update_project(project, _input_from(form), current_user, form.version.data)
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            attach_problems(form, error.problems)
-        except (Conflict, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(Conflict.MESSAGE)
-        else:
+        changed = commit_or_report(
+            form, lambda: update_project(project, _input_from(form), current_user, form.version.data)
+        )
+        if changed is not FAILED:
             flash(f"已保存（修改 {len(changed)} 项）。" if changed else "没有修改任何内容。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_template("projects/form.html", form=form, project=project)
@@ -163,17 +152,12 @@ def move_stage(project_id: int):
             note=form.note.data or "",
             evidence={name: getattr(form, name).data for fields in EVIDENCE.values() for name, _ in fields},
         )
-        try:
+
+        def move_checked():
             check_version(project, form.version.data)
             apply_move(project, move, current_user, local_today())
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            attach_problems(form, error.problems)
-        except (Conflict, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(Conflict.MESSAGE)
-        else:
+
+        if commit_or_report(form, move_checked) is not FAILED:
             flash(f"项目已转入“{project.stage.value}”。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
         project = load_project(project_id)
@@ -204,15 +188,11 @@ def assign(project_id: int):
     project = authorize("project.assign", load_project(project_id))
     form = AssignForm(current_user)
     if form.validate_on_submit():
-        try:
-            reassign_all(
-                [project], db.session.get(User, form.owner_id.data or 0), current_user, form.note.data
-            )
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            form.owner_id.errors = [*form.owner_id.errors, *error.problems.values()]
-        else:
+        new_owner = db.session.get(User, form.owner_id.data or 0)
+        done = commit_or_report(
+            form, lambda: reassign_all([project], new_owner, current_user, form.note.data), field="owner_id"
+        )
+        if done is not FAILED:
             flash(f"已改派给 {project.owner.display_name}，并已通知本人。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_detail(load_project(project_id), 422, assign_form=form)

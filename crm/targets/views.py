@@ -4,14 +4,13 @@ import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import history
 from crm.bulk import bulk_reassign
 from crm.exports import xlsx_response
 from crm.extensions import db
 from crm.followups import follow_up_limit, follow_ups_for, record_from_form
-from crm.forms import FollowUpForm, attach_problems, safe_back
+from crm.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
 from crm.models import Cluster, TargetCompany, User
 from crm.ownership import reassign_all
 from crm.permissions import authorize, can, require
@@ -33,7 +32,6 @@ from crm.targets.services import (
     update_target,
 )
 from crm.timeutil import local_today
-from crm.validation import Conflict, Invalid
 
 
 def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, template="targets/list.html"):
@@ -119,13 +117,10 @@ def new():
         form.cluster_id.data = request.args.get("cluster", type=int)
         form.owner_id.data = current_user.id
     if form.validate_on_submit():
-        try:
-            target = create_target(_input_from(form, owner_id=form.owner_id.data), current_user)
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            attach_problems(form, error.problems)
-        else:
+        target = commit_or_report(
+            form, lambda: create_target(_input_from(form, owner_id=form.owner_id.data), current_user)
+        )
+        if target is not FAILED:
             flash(f"已新建“{target.name}”。", "success")
             return redirect(url_for("targets.detail", target_id=target.id))
     return render_template("targets/form.html", form=form, target=None)
@@ -140,16 +135,10 @@ def edit(target_id: int):
     if request.method == "GET":
         form.version.data = target.version
     if form.validate_on_submit():
-        try:
-            changed = update_target(target, _input_from(form), current_user, form.version.data)
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            attach_problems(form, error.problems)
-        except (Conflict, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(Conflict.MESSAGE)
-        else:
+        changed = commit_or_report(
+            form, lambda: update_target(target, _input_from(form), current_user, form.version.data)
+        )
+        if changed is not FAILED:
             flash(f"已保存（修改 {len(changed)} 项）。" if changed else "没有修改任何内容。", "success")
             return redirect(url_for("targets.detail", target_id=target.id))
     return render_template("targets/form.html", form=form, target=target)
@@ -214,16 +203,13 @@ def set_status(target_id: int):
     target = authorize("target.status", _load(target_id))
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            change_status(target, form.status.data, current_user, form.reason.data or "", form.version.data)
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            attach_problems(form, error.problems)
-        except (Conflict, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(Conflict.MESSAGE)
-        else:
+        moved = commit_or_report(
+            form,
+            lambda: change_status(
+                target, form.status.data, current_user, form.reason.data or "", form.version.data
+            ),
+        )
+        if moved is not FAILED:
             flash(f"状态已变更为“{target.status.value}”。", "success")
             return redirect(url_for("targets.detail", target_id=target.id))
     return render_detail(_load(target_id), status_form=form, status=422)
@@ -235,15 +221,11 @@ def assign(target_id: int):
     target = authorize("target.assign", _load(target_id))
     form = AssignForm(current_user)
     if form.validate_on_submit():
-        try:
-            reassign_all(
-                [target], db.session.get(User, form.owner_id.data or 0), current_user, form.note.data
-            )
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            form.owner_id.errors = [*form.owner_id.errors, *error.problems.values()]
-        else:
+        new_owner = db.session.get(User, form.owner_id.data or 0)
+        done = commit_or_report(
+            form, lambda: reassign_all([target], new_owner, current_user, form.note.data), field="owner_id"
+        )
+        if done is not FAILED:
             flash(f"已改派给 {target.owner.display_name}，并已通知本人。", "success")
             return redirect(url_for("targets.detail", target_id=target.id))
     return render_detail(_load(target_id), assign_form=form, status=422)
@@ -269,18 +251,13 @@ def convert(target_id: int):
         form.total_investment.data = target.intended_investment
         form.version.data = target.version
     if form.validate_on_submit():
-        try:
-            project = convert_target(
+        project = commit_or_report(
+            form,
+            lambda: convert_target(
                 target, current_user, form.name.data, form.total_investment.data, form.version.data
-            )
-            db.session.commit()
-        except Invalid as error:
-            db.session.rollback()
-            attach_problems(form, error.problems)
-        except (Conflict, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(Conflict.MESSAGE)
-        else:
+            ),
+        )
+        if project is not FAILED:
             flash(f"已转为项目“{project.name}”（在谈），企业状态改为“已转项目”。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_template("targets/convert.html", form=form, target=target)
