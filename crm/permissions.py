@@ -70,6 +70,7 @@ RULES: dict[str, Rule] = {
     "account.self": _any_user,
     "notification.view": _any_user,
     "admin.users": _admin,
+    "admin.rules": _admin,  # stall rules and the working-day calendar
     # 招商清单
     "target.view": _record_in_scope,
     "target.contacts": _not_viewer,  # contact person and phone are not for read-only readers

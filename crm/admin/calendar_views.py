@@ -1,0 +1,110 @@
+"""Admin: stall rules (停滞规则) and the working-day calendar (节假日/调休 beyond chinese-calendar)."""
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms import BooleanField, DateField, IntegerField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from crm import history
+from crm.admin import bp
+from crm.admin.forms import ConfirmForm
+from crm.extensions import db
+from crm.forms import Form
+from crm.models.reminders import CalendarDay, StallRule
+from crm.permissions import require
+from crm.timeutil import local_today
+from crm.workdays import coverage_gaps
+
+
+class RuleForm(Form):
+    limit_days = IntegerField(
+        "无跟进上限（工作日）",
+        validators=[InputRequired("请填写天数。"), NumberRange(1, 250, "须在 1 到 250 个工作日之间。")],
+    )
+    escalation_days = IntegerField(
+        "升级红灯（再过工作日）",
+        validators=[InputRequired("请填写天数。"), NumberRange(1, 60, "须在 1 到 60 个工作日之间。")],
+    )
+    submit = SubmitField("保存")
+
+
+class CalendarDayForm(Form):
+    day = DateField("日期", validators=[DataRequired("请填写日期（年-月-日）。")])
+    is_working = BooleanField("调休上班（不勾选即为放假）")
+    note = StringField("说明", validators=[Length(max=100)], description="如：2027年春节")
+    submit = SubmitField("添加")
+
+
+@bp.get("/rules")
+@require("admin.rules")
+def rules():
+    rows = db.session.scalars(sa.select(StallRule).order_by(StallRule.id)).all()
+    forms = {row.id: RuleForm(obj=row, prefix=f"rule{row.id}") for row in rows}
+    return render_template("admin/rules.html", rows=rows, forms=forms)
+
+
+@bp.post("/rules/<int:rule_id>")
+@require("admin.rules")
+def update_rule(rule_id: int):
+    rule = db.get_or_404(StallRule, rule_id)
+    form = RuleForm(prefix=f"rule{rule.id}")
+    if not form.validate_on_submit():
+        flash(
+            f"“{rule.status_or_stage}”未保存：" + "；".join(e for es in form.errors.values() for e in es),
+            "danger",
+        )
+        return redirect(url_for("admin.rules"))
+    for name in ("limit_days", "escalation_days"):
+        old, new = getattr(rule, name), getattr(form, name).data
+        if old != new:
+            setattr(rule, name, new)
+            history.record(_RuleEntity(rule), "updated", current_user, field=name, old=old, new=new)
+    rule.updated_by_id = current_user.id
+    db.session.commit()
+    flash(f"已保存“{rule.status_or_stage}”的停滞规则。", "success")
+    return redirect(url_for("admin.rules"))
+
+
+class _RuleEntity:
+    """How a rule appears in the change history."""
+
+    entity_type = "stall_rule"
+
+    def __init__(self, rule: StallRule):
+        self.id = rule.id
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@require("admin.rules")
+def calendar():
+    form = CalendarDayForm()
+    if form.validate_on_submit():
+        if db.session.scalar(sa.select(CalendarDay.id).where(CalendarDay.day == form.day.data)):
+            form.day.errors = [*form.day.errors, f"{form.day.data} 已录入，如需修改请先删除。"]
+        else:
+            entry = CalendarDay(
+                day=form.day.data,
+                is_working=form.is_working.data,
+                note=(form.note.data or "").strip(),
+                created_by_id=current_user.id,
+            )
+            db.session.add(entry)
+            db.session.commit()
+            flash(f"已录入 {entry.day}（{'调休上班' if entry.is_working else '放假'}）。", "success")
+            return redirect(url_for("admin.calendar"))
+    today = local_today()
+    days = db.session.scalars(sa.select(CalendarDay).order_by(CalendarDay.day.desc()).limit(400)).all()
+    gaps = coverage_gaps(today)
+    return render_template("admin/calendar.html", form=form, days=days, gaps=gaps, confirm=ConfirmForm())
+
+
+@bp.post("/calendar/<int:day_id>/delete")
+@require("admin.rules")
+def delete_calendar_day(day_id: int):
+    entry = db.get_or_404(CalendarDay, day_id)
+    if ConfirmForm().validate_on_submit():
+        db.session.delete(entry)
+        db.session.commit()
+        flash(f"已删除 {entry.day} 的设置。", "success")
+    return redirect(url_for("admin.calendar"))
