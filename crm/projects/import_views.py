@@ -14,6 +14,7 @@ from wtforms import SubmitField
 from crm.exports import xlsx_response
 from crm.extensions import db
 from crm.forms import Form
+from crm.import_kinds import PROJECTS
 from crm.models import ImportBatch, Role
 from crm.permissions import require
 from crm.projects import bp
@@ -87,7 +88,8 @@ def render_preview(batch: ImportBatch, analysis=None, error: str = "", decisions
             error = str(problem)
     default = "update" if request.args.get("default") == "update" else "skip"
     return render_template(
-        "projects/import_preview.html",
+        "imports/preview.html",
+        imp=PROJECTS,
         batch=batch,
         analysis=analysis,
         error=error,

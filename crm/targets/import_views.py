@@ -14,6 +14,7 @@ from wtforms import SubmitField
 from crm.exports import xlsx_response
 from crm.extensions import db
 from crm.forms import Form
+from crm.import_kinds import TARGETS
 from crm.models import ImportBatch, Role
 from crm.permissions import require
 from crm.targets import bp
@@ -91,7 +92,8 @@ def render_preview(batch: ImportBatch, analysis=None, error: str = "", decisions
             error = str(problem)
     default = "update" if request.args.get("default") == "update" else "skip"
     return render_template(
-        "targets/import_preview.html",
+        "imports/preview.html",
+        imp=TARGETS,
         batch=batch,
         analysis=analysis,
         error=error,
