@@ -1,0 +1,139 @@
+"""黄灯/红灯 as a SQL expression: filter, count and scan stalled items in the database.
+
+crm.reminders.rules.evaluate() decides an item's stall in Python. Lists filtered by warning level,
+counts per region or cluster and the reminder scan need the same answer for thousands of rows
+inside one query. Every stall condition compares one of the item's dates with a threshold that
+depends only on today, the item's status/stage rule and the working-day calendar, and each is
+monotone in that date ("no follow-up for more than 15 working days" holds for every last
+follow-up on or before some day c). So the thresholds are found once per status in Python, by
+bisection over the calendar, and the SQL is plain date comparisons. tests/test_stall_query.py
+checks the expression against evaluate() on generated items.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from crm.models import Project, ProjectStage, TargetCompany, TargetStatus
+from crm.reminders.rules import MISSED_START_RED_MONTHS, RED, YELLOW, Rule, Rules, add_months, local_date
+from crm.workdays import WorkCalendar
+
+# The admin's largest limit + escalation (crm.admin.calendar_views.RuleForm) fits well inside.
+LOOKBACK_DAYS = 3 * (250 + 60) + 90
+
+
+class local_day(FunctionElement):
+    """The local calendar day of a UTC timestamp column (the configured zone)."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "local_day"
+
+
+@compiles(local_day)
+def _local_day_sqlite(element, compiler, **kw):
+    # SQLite stores the naive UTC time; Asia/Shanghai has had a fixed offset since 1991.
+    column, _zone, modifier = element.clauses
+    return f"date({compiler.process(column, **kw)}, {compiler.process(modifier, **kw)})"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_postgresql(element, compiler, **kw):
+    column, zone, _modifier = element.clauses
+    return f"CAST(({compiler.process(column, **kw)} AT TIME ZONE {compiler.process(zone, **kw)}) AS DATE)"
+
+
+def local_day_of(column, zone: ZoneInfo, moment: datetime) -> local_day:
+    minutes = int(moment.astimezone(zone).utcoffset().total_seconds() // 60)
+    return local_day(column, sa.literal(zone.key), sa.literal(f"{minutes:+d} minutes"))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """For one status/stage at one today: the last dates for which each condition holds."""
+
+    quiet: date | None  # last reference day with more than limit working days since (超期未跟进)
+    red: date  # last deadline with more than escalation working days since (红灯)
+    quiet_red: date | None  # last reference day whose 超期未跟进 deadline is on or before `red`
+
+
+def _largest(low: date, high: date, holds) -> date | None:
+    """The largest day in [low, high] for which holds (true up to some day, false after)."""
+    if not holds(low):
+        return None
+    while low < high:
+        middle = low + timedelta(days=((high - low).days + 1) // 2)
+        if holds(middle):
+            low = middle
+        else:
+            high = middle - timedelta(days=1)
+    return low
+
+
+def thresholds(today: date, rule: Rule, calendar: WorkCalendar) -> Thresholds:
+    low = calendar.first
+    now = calendar.count(today)
+    red = _largest(low, today, lambda d: now - calendar.count(d) > rule.escalation_days)
+    if rule.limit_days is None:
+        return Thresholds(None, red, None)
+    quiet = _largest(low, today, lambda r: now - calendar.count(r) > rule.limit_days)
+    red_count = calendar.count(red)
+    quiet_red = _largest(low, today, lambda r: calendar.count(r) + rule.limit_days <= red_count)
+    return Thresholds(quiet, red, quiet_red)
+
+
+def _on_or_before(value, day: date | None) -> sa.ColumnElement[bool]:
+    return value <= day if day is not None else sa.false()
+
+
+def stall_level(model, as_of: datetime, rules: Rules, zone: ZoneInfo) -> sa.ColumnElement:
+    """'red', 'yellow' or NULL for each row of model (TargetCompany or Project) at as_of."""
+    today = local_date(as_of, zone)
+    calendar = WorkCalendar(today - timedelta(days=LOOKBACK_DAYS), today)
+    is_project = model is Project
+    status = Project.stage if is_project else TargetCompany.status
+    started = local_day_of(Project.stage_since if is_project else TargetCompany.status_since, zone, as_of)
+    missed = _largest(calendar.first, today, lambda p: add_months(p, MISSED_START_RED_MONTHS) <= today)
+    stalled, red = [], []
+    for value in ProjectStage if is_project else TargetStatus:
+        if value.is_closed:
+            continue
+        limits = thresholds(today, rules.for_status(value.value), calendar)
+        yellow_parts, red_parts = _conditions(model, started, today, limits)
+        planned = MILESTONES.get(value)
+        if planned is not None:
+            # 签约未开工 / 在建未竣工: the deadline is max(planned day, the day before the stage began).
+            yellow_parts.append(sa.and_(planned < today, started <= today))
+            red_parts.append(sa.and_(planned <= limits.red, started <= limits.red + timedelta(days=1)))
+        if value == ProjectStage.SIGNED:
+            red_parts.append(sa.and_(_on_or_before(planned, missed), started <= today))
+        stalled.append(sa.and_(status == value, sa.or_(*yellow_parts)))
+        red.append(sa.and_(status == value, sa.or_(*red_parts)))
+    return sa.case((sa.or_(*red), RED), (sa.or_(*stalled), YELLOW), else_=sa.null())
+
+
+MILESTONES = {
+    ProjectStage.SIGNED: Project.planned_start_on,
+    ProjectStage.BUILDING: Project.planned_completion_on,
+}
+
+
+def _conditions(model, started, today: date, limits: Thresholds) -> tuple[list, list]:
+    """跟进逾期 and 超期未跟进 as (stalled, red) conditions."""
+    nxt, last = model.next_follow_up_on, model.last_follow_up_on
+    overdue = sa.and_(nxt.is_not(None), nxt >= started)
+    return (
+        [sa.and_(overdue, nxt < today), _quiet(started, last, limits.quiet)],
+        [sa.and_(overdue, nxt <= limits.red), _quiet(started, last, limits.quiet_red)],
+    )
+
+
+def _quiet(started, last, day: date | None) -> sa.ColumnElement[bool]:
+    """超期未跟进 by day: max(last follow-up, stage start) on or before day (never without a limit)."""
+    if day is None:
+        return sa.false()
+    return sa.and_(started <= day, sa.or_(last.is_(None), last <= day))
