@@ -110,5 +110,8 @@ def demo_data_command(scale, password_stdin):
 
 
 def register(app: Flask) -> None:
-    for command in (seed_command, create_user_command, init_admin_command, demo_data_command):
+    from crm.reminders.commands import remind_command, scheduler_command
+
+    commands = (seed_command, create_user_command, init_admin_command, demo_data_command)
+    for command in (*commands, remind_command, scheduler_command):
         app.cli.add_command(command)

@@ -31,3 +31,16 @@ class Defaults:
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
+
+    # Reminders (SPEC §4, §7): links in e-mails and robot posts start with BASE_URL; with no
+    # MAIL_SERVER e-mail goes to the outbox admins read; the scan runs on working days at REMINDER_TIME.
+    BASE_URL = "http://127.0.0.1:5000"
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_USE_TLS = False
+    MAIL_SENDER = "crm@localhost"
+    WEBHOOK_URL = ""
+    WEBHOOK_SECRET = ""
+    REMINDER_TIME = "09:00"

@@ -3,6 +3,13 @@
 from crm.models.activity import FollowUp, HistoryEntry, Notification
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.clusters import CITY_SCOPE, ChainSegment, Cluster, Region
+from crm.models.deliveries import (
+    CHANNELS,
+    GROUP_RECIPIENT,
+    MESSAGE_STATUSES,
+    OutgoingMessage,
+    ReminderDelivery,
+)
 from crm.models.enums import (
     COMPANY_TYPES,
     HONOURS,
@@ -24,7 +31,12 @@ from crm.models.targets import TargetCompany
 from crm.models.users import User
 
 __all__ = [
+    "CHANNELS",
     "CITY_SCOPE",
+    "GROUP_RECIPIENT",
+    "MESSAGE_STATUSES",
+    "OutgoingMessage",
+    "ReminderDelivery",
     "STALL_RULE_KEYS",
     "CalendarDay",
     "StallRule",

@@ -1,0 +1,94 @@
+"""The digest: one message per recipient per run listing their stalled items, in Chinese.
+
+Plain text for e-mail and the in-app message, Markdown for the group robot. Items are listed red
+first, then by working days stalled.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from crm.reminders.rules import LEVEL_LABELS, RED
+
+KIND_LABELS = {"target": "招商企业", "project": "项目"}
+SIGNATURE = "嘉兴市先进制造业集群招商管理系统"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stalled item as a digest lists it; (item_type, item_id, since, level) is its episode key."""
+
+    item_type: str
+    item_id: int
+    name: str
+    level: str
+    reasons: str
+    since: date
+    days: int  # working days stalled
+    owner: str
+    owner_id: int | None
+    region: str
+    region_id: int
+
+    @property
+    def path(self) -> str:
+        return f"/{self.item_type}s/{self.item_id}"
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.level != RED, -self.days, self.item_type, self.item_id)
+
+
+def subject(entries: list[Entry], as_of: datetime, zone: ZoneInfo) -> str:
+    reds = sum(entry.level == RED for entry in entries)
+    counts = "，".join(
+        f"{label} {count} 项" for label, count in (("红灯", reds), ("黄灯", len(entries) - reds)) if count
+    )
+    return f"【嘉兴招商】停滞提醒（{as_of.astimezone(zone):%Y-%m-%d}）：{counts}"
+
+
+def text(entries: list[Entry], greeting: str, as_of: datetime, zone: ZoneInfo, base_url: str) -> str:
+    """The plain-text digest (e-mail and 站内消息)."""
+    reds = sum(entry.level == RED for entry in entries)
+    lines = [
+        f"{greeting}，您好：",
+        "",
+        f"截至 {as_of.astimezone(zone):%Y年%m月%d日 %H:%M}，以下 {len(entries)} 项跟进停滞"
+        + (f"（其中红灯 {reds} 项，已升级督办）" if reds else "")
+        + "，请尽快跟进并在系统中登记：",
+    ]
+    for level in LEVEL_LABELS:
+        listed = [entry for entry in entries if entry.level == level]
+        if not listed:
+            continue
+        lines += ["", f"{LEVEL_LABELS[level]}（{len(listed)} 项）"]
+        for number, entry in enumerate(listed, 1):
+            lines.append(
+                f"{number}. [{KIND_LABELS[entry.item_type]}] {entry.name} — {entry.reasons}；"
+                f"停滞 {entry.days} 个工作日（自 {entry.since:%Y-%m-%d} 起）；责任人 {entry.owner}；{entry.region}"
+            )
+            lines.append(f"   {base_url}{entry.path}")
+    lines += ["", "登记跟进记录或推进阶段后，提醒即解除。", SIGNATURE]
+    return "\n".join(lines)
+
+
+def markdown(entries: list[Entry], as_of: datetime, zone: ZoneInfo, base_url: str) -> str:
+    """The group-robot digest (DingTalk / 浙政钉 / WeCom markdown)."""
+    lines = [f"#### 停滞提醒（{as_of.astimezone(zone):%Y-%m-%d}）"]
+    for level in LEVEL_LABELS:
+        listed = [entry for entry in entries if entry.level == level]
+        if not listed:
+            continue
+        lines += ["", f"**{LEVEL_LABELS[level]} {len(listed)} 项**", ""]
+        lines += [
+            f"- [{_escape(entry.name)}]({base_url}{entry.path}) · {entry.reasons} · "
+            f"停滞 {entry.days} 个工作日 · 责任人 {_escape(entry.owner)} · {entry.region}"
+            for entry in listed
+        ]
+    lines += ["", f"> {SIGNATURE}"]
+    return "\n".join(lines)
+
+
+def _escape(value: str) -> str:
+    """Keep names from breaking the Markdown link and list syntax."""
+    return "".join("\\" + ch if ch in "[]()*_`#>" else ch for ch in value)

@@ -1,0 +1,80 @@
+"""The single scheduler process (flask --app wsgi scheduler): the stall scan on working days, retries.
+
+Web workers never start it; production runs exactly one of it beside the WSGI server. A second one
+by mistake sends nothing twice: exactly-once is kept by the database (crm.reminders.services).
+The cron trigger fires every day at REMINDER_TIME in the configured zone and the job skips days
+that are not working days, because 调休 makes some Saturdays and Sundays working days.
+"""
+
+import logging
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from crm.reminders.services import retry_due, run
+from crm.workdays import is_working_day
+
+log = logging.getLogger("crm.scheduler")
+
+MISFIRE_GRACE_SECONDS = 30 * 60  # a scan delayed by up to 30 minutes (busy or suspended host) still runs
+RETRY_MINUTES = 10
+
+
+def scan_time(app: Flask) -> time:
+    """REMINDER_TIME ("09:00"); ValueError with a clear message when it is not HH:MM."""
+    try:
+        return time.fromisoformat(str(app.config["REMINDER_TIME"]))
+    except ValueError:
+        raise ValueError(
+            f"CRM_REMINDER_TIME 应为 HH:MM，如 09:00（当前为 {app.config['REMINDER_TIME']!r}）"
+        ) from None
+
+
+def scan_job(app: Flask, now: datetime | None = None) -> None:
+    """The daily scan: on working days only."""
+    with app.app_context():
+        now = now or datetime.now(UTC)
+        today = now.astimezone(ZoneInfo(app.config["TIMEZONE"])).date()
+        if not is_working_day(today):
+            log.info("%s 不是工作日，跳过停滞扫描", today)
+            return
+        report = run(now)
+        log.info(
+            "停滞扫描：%d 项停滞，新发 %d 份摘要，重试 %d 条，%d 条失败待重试",
+            report.stalled,
+            len(report.claimed),
+            report.retried,
+            report.count("pending"),
+        )
+
+
+def retry_job(app: Flask) -> None:
+    with app.app_context():
+        retried = retry_due(datetime.now(UTC))
+        if retried:
+            log.info("重试发送 %d 条消息", retried)
+
+
+def build(app: Flask) -> BlockingScheduler:
+    """A BlockingScheduler with the scan (and a catch-up scan now if today's was missed) and retries."""
+    zone = ZoneInfo(app.config["TIMEZONE"])
+    at = scan_time(app)
+    scheduler = BlockingScheduler(
+        timezone=zone,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+    )
+    scheduler.add_job(
+        scan_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=zone), args=[app], id="stall-scan"
+    )
+    scheduler.add_job(
+        retry_job, IntervalTrigger(minutes=RETRY_MINUTES, timezone=zone), args=[app], id="retry"
+    )
+    now = datetime.now(zone)
+    if now.time() >= at:
+        # Started after today's scan time (a restart, or days of downtime): scan now, once.
+        scheduler.add_job(scan_job, args=[app], id="catch-up", next_run_time=now)
+    return scheduler
