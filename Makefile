@@ -24,12 +24,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: migrate, seed the plan, create the first admin (printing its one-time password) and serve
+## run: migrate, seed the plan, create the first admin (printing its one-time password), serve + scheduler
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) seed
 	$(FLASK) init-admin
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# The one scheduler process (stall reminders) beside the web server; stopped with it.
+	@$(FLASK) scheduler & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: $(VENV)/.installed-dev

@@ -1,11 +1,11 @@
 """我的工作台: the signed-in user's items, most urgent first.
 
 An officer sees everything they own; a head, admin or reader sees what needs attention in their
-scope: 红灯 first, then 黄灯 (crm.reminders.rules), then what is due this week.
+scope: its 红灯 and 黄灯 items (crm.reminders), then what is due this week.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -13,8 +13,10 @@ from sqlalchemy.orm import joinedload
 from crm.extensions import db
 from crm.models import Project, ProjectStage, Role, TargetCompany, TargetStatus, User
 from crm.permissions import scope_clause
-from crm.reminders.rules import RED, YELLOW, Stall
+from crm.reminders.query import stall_level
+from crm.reminders.rules import RED, YELLOW, Rules, Stall
 from crm.reminders.warnings import warnings_for
+from crm.timeutil import local_zone
 
 # Items per kind: a desk is a to-do list; the full lists (filtered by 跟进逾期) are one click away.
 OFFICER_LIMIT = 200
@@ -42,22 +44,26 @@ def week_end(today: date) -> date:
 
 def desk_items(user: User, today: date) -> list[DeskItem]:
     """Open items of (or, for heads and readers, in the scope of) user, most urgent first."""
+    as_of, rules, zone = datetime.now(UTC), Rules.load(db.session), local_zone()
     found = []
     for model, open_values, column in (
         (TargetCompany, OPEN_TARGET, TargetCompany.status),
         (Project, OPEN_PROJECT, Project.stage),
     ):
+        level = stall_level(model, as_of, rules, zone)
         stmt = (
             sa.select(model)
             .options(joinedload(model.owner), joinedload(model.cluster))
             .where(column.in_(open_values))
+            # red and yellow first, so the limit never cuts a warning off for a later due date
+            .order_by(sa.case((level == RED, 0), (level == YELLOW, 1), else_=2))
             .order_by(model.next_follow_up_on.is_(None), model.next_follow_up_on, model.id)
         )
         if user.role == Role.OFFICER:
             stmt = stmt.where(model.owner_id == user.id).limit(OFFICER_LIMIT)
         else:
-            stmt = stmt.where(scope_clause(user, model.region_id), model.next_follow_up_on <= week_end(today))
-            stmt = stmt.limit(OVERSIGHT_LIMIT)
+            due = sa.or_(model.next_follow_up_on <= week_end(today), level.is_not(None))
+            stmt = stmt.where(scope_clause(user, model.region_id), due).limit(OVERSIGHT_LIMIT)
         found += list(db.session.scalars(stmt))
     stalls = warnings_for(found)
     items = [

@@ -11,6 +11,8 @@ from crm.main import bp
 from crm.models import Notification
 from crm.notifications import mark_read
 from crm.permissions import public, require
+from crm.reminders.services import digest_items
+from crm.reminders.warnings import warnings_for
 from crm.timeutil import local_today
 from crm.workdays import add_working_days
 
@@ -44,6 +46,20 @@ def notifications():
         error_out=False,
     )
     return render_template("main/notifications.html", page=page, form=ConfirmForm())
+
+
+@bp.get("/notifications/<int:notification_id>")
+@require("notification.view")
+def notification(notification_id: int):
+    """A message in full; a reminder digest lists its items with their warning as of now."""
+    message = db.session.get(Notification, notification_id)
+    if message is None or message.user_id != current_user.id:
+        abort(404)
+    items = digest_items(message)
+    stalls = warnings_for(items)
+    return render_template(
+        "main/notification.html", message=message, items=items, stalls=stalls, form=ConfirmForm()
+    )
 
 
 @bp.post("/notifications/<int:notification_id>/read")

@@ -186,8 +186,9 @@ def claim(found: Digest, as_of: datetime) -> OutgoingMessage | None:
         )
     if found.channel == "inapp":
         db.session.flush()
-        note = notify(found.user, "reminder", message.subject, message.body, f"/notifications/{message.id}")
+        note = notify(found.user, "reminder", message.subject, message.body)
         db.session.flush()
+        note.link = f"/notifications/{note.id}"  # the digest page: its items with their current state
         message.notification_id, message.status, message.sent_at = note.id, "sent", utcnow()
     elif found.channel == "email" and not channels.mail_configured(config):
         message.status = "outbox"
@@ -229,32 +230,65 @@ def backoff(attempts: int) -> timedelta:
 
 def retry_due(as_of: datetime) -> int:
     """Send every pending message whose time has come (and any left 'sending' by a run that died)."""
-    due = sa.or_(
-        sa.and_(OutgoingMessage.status == "pending", OutgoingMessage.next_attempt_at <= as_of),
-        sa.and_(OutgoingMessage.status == "sending", OutgoingMessage.claimed_at < as_of - CLAIM_TIMEOUT),
+    ids = list(
+        db.session.scalars(sa.select(OutgoingMessage.id).where(_due(as_of)).order_by(OutgoingMessage.id))
     )
-    ids = list(db.session.scalars(sa.select(OutgoingMessage.id).where(due).order_by(OutgoingMessage.id)))
     db.session.rollback()
     sent = 0
     for message_id in ids:
-        # Take it only if nobody else did meanwhile: the conditional update is the lock.
-        taken = db.session.execute(
-            sa.update(OutgoingMessage)
-            .where(OutgoingMessage.id == message_id, due)
-            .values(status="sending", claimed_at=as_of)
-        ).rowcount
-        db.session.commit()
-        if taken:
-            send(db.session.get(OutgoingMessage, message_id), as_of)
+        message = take(message_id, as_of, _due(as_of))
+        if message is not None:
+            send(message, as_of)
             sent += 1
     return sent
 
 
+def take(message_id: int, as_of: datetime, condition: sa.ColumnElement[bool]) -> OutgoingMessage | None:
+    """Mark the message 'sending' if it still meets condition; the conditional update is the lock."""
+    taken = db.session.execute(
+        sa.update(OutgoingMessage)
+        .where(OutgoingMessage.id == message_id, condition)
+        .values(status="sending", claimed_at=as_of)
+    ).rowcount
+    db.session.commit()
+    return db.session.get(OutgoingMessage, message_id) if taken else None
+
+
 def requeue(message: OutgoingMessage, as_of: datetime) -> None:
-    """An admin asks for another attempt of a failed or pending message (the caller commits)."""
+    """An admin asks for another attempt of a failed or pending message: it is due at as_of. Commits."""
     if message.status not in ("failed", "pending"):
         raise ValueError("只有发送失败或待重试的消息可以重新发送。")
-    message.status, message.next_attempt_at = "pending", as_of
+    db.session.execute(
+        sa.update(OutgoingMessage)
+        .where(OutgoingMessage.id == message.id, OutgoingMessage.status.in_(("failed", "pending")))
+        .values(status="pending", next_attempt_at=as_of)
+    )
+    db.session.commit()
+
+
+def _due(as_of: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(OutgoingMessage.status == "pending", OutgoingMessage.next_attempt_at <= as_of),
+        sa.and_(OutgoingMessage.status == "sending", OutgoingMessage.claimed_at < as_of - CLAIM_TIMEOUT),
+    )
+
+
+def digest_items(notification) -> list:
+    """The target companies and projects a 站内消息 digest listed (none for other messages)."""
+    listed = (
+        sa.select(ReminderDelivery.item_type, ReminderDelivery.item_id)
+        .join(OutgoingMessage)
+        .where(OutgoingMessage.notification_id == notification.id)
+    )
+    ids = {"target": [], "project": []}
+    for kind, item_id in db.session.execute(listed):
+        ids[kind].append(item_id)
+    items = []
+    for model, kind in ((TargetCompany, "target"), (Project, "project")):
+        if ids[kind]:
+            stmt = sa.select(model).options(joinedload(model.owner)).where(model.id.in_(ids[kind]))
+            items += db.session.scalars(stmt.order_by(model.id))
+    return items
 
 
 def _insert_deliveries(found: Digest, message_id: int) -> set[tuple[str, int, str]]:
