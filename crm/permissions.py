@@ -71,6 +71,7 @@ RULES: dict[str, Rule] = {
     "notification.view": _any_user,
     "admin.users": _admin,
     "admin.rules": _admin,  # stall rules and the working-day calendar
+    "admin.deliveries": _admin,  # reminder messages: outbox, failures, retry
     # 招商清单
     "target.view": _record_in_scope,
     "target.contacts": _not_viewer,  # contact person and phone are not for read-only readers
@@ -91,6 +92,7 @@ RULES: dict[str, Rule] = {
     "project.problem": _owner_or_manager,  # raise a problem and move it along
     "problem.view": _any_user,  # the list is limited to the reader's scope by its query
     "desk.view": _any_user,
+    "warning.view": _any_user,  # 预警总览: its counts are limited to the reader's scope by its queries
 }
 
 
