@@ -75,12 +75,14 @@ def register_blueprints(app: Flask) -> None:
     from crm.main import bp as main_bp
     from crm.projects import bp as projects_bp
     from crm.targets import bp as targets_bp
+    from crm.warnings_overview import bp as warnings_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
     app.register_blueprint(targets_bp, url_prefix="/targets")
     app.register_blueprint(projects_bp, url_prefix="/projects")
+    app.register_blueprint(warnings_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
 

@@ -16,13 +16,15 @@ from crm.projects.queries import (
     SORT_LABELS,
     ProjectFilters,
     board_data,
+    filtered_projects,
     owner_choices,
     project_query,
-    region_choices,
 )
 from crm.projects.stages import ORDER
+from crm.reminders.levels import WARNING_FILTERS, level_counts
 from crm.reminders.warnings import warnings_for
 from crm.targets.forms import BulkAssignForm
+from crm.targets.queries import region_choices
 from crm.timeutil import local_today
 
 # The stage a card's "推进" link proposes; the move itself always goes through the evidence form.
@@ -37,6 +39,7 @@ def _filter_choices() -> dict:
         "owners": owner_choices(current_user),
         "sort_labels": SORT_LABELS,
         "stage_options": [(s.value, s.value) for s in ProjectStage],
+        "warning_options": WARNING_FILTERS.items(),
     }
 
 
@@ -58,6 +61,7 @@ def index():
         today=today,
         bulk_form=bulk_form,
         warnings=warnings_for(page.items),
+        level_counts=level_counts(Project, filtered_projects(current_user, filters, today)),
         **_filter_choices(),
     )
 

@@ -9,9 +9,10 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
-from crm.models import Problem, ProblemCategory, ProblemStatus, Project, ProjectStage, Region, User
+from crm.models import Problem, ProblemCategory, ProblemStatus, Project, ProjectStage, User
 from crm.permissions import scope_clause
 from crm.projects.stages import ORDER
+from crm.reminders.levels import WARNING_FILTERS, warning_clause
 from crm.targets.identity import name_key
 
 OPEN_STAGES = [s for s in ProjectStage if not s.is_closed]
@@ -47,6 +48,7 @@ class ProjectFilters:
     stage: str = ""
     landmark: bool = False
     overdue: bool = False
+    warning: str = ""  # red, yellow or any (crm.reminders.levels.WARNING_FILTERS)
     sort: str = "updated"
 
     @classmethod
@@ -62,6 +64,7 @@ class ProjectFilters:
             stage=stage if stage in {s.value for s in ProjectStage} else "",
             landmark=args.get("landmark") == "1",
             overdue=args.get("overdue") == "1",
+            warning=args.get("warning", "") if args.get("warning") in WARNING_FILTERS else "",
             sort=args.get("sort") if args.get("sort") in SORTS else "updated",
         )
 
@@ -76,6 +79,7 @@ class ProjectFilters:
             "stage": self.stage,
             "landmark": "1" if self.landmark else "",
             "overdue": "1" if self.overdue else "",
+            "warning": self.warning,
             "sort": self.sort if self.sort != "updated" else "",
         }
         values.update(overrides)
@@ -105,7 +109,14 @@ def _filtered(stmt: sa.Select, user: User, filters: ProjectFilters, today: date)
         stmt = stmt.where(Project.is_landmark.is_(True))
     if filters.overdue:
         stmt = stmt.where(overdue_clause(today))
+    if filters.warning:
+        stmt = stmt.where(warning_clause(Project, filters.warning))
     return stmt
+
+
+def filtered_projects(user: User, filters: ProjectFilters, today: date) -> sa.Select:
+    """The user's visible projects matching every filter except the sort (no loading)."""
+    return _filtered(sa.select(Project), user, filters, today)
 
 
 def _with_relations(stmt: sa.Select) -> sa.Select:
@@ -201,13 +212,6 @@ def owner_choices(user: User) -> list[User]:
         .order_by(User.display_name)
     )
     return list(db.session.scalars(stmt))
-
-
-def region_choices(user: User) -> list[Region]:
-    """The regions inside the user's scope (for the 落地地区 filter)."""
-    return list(
-        db.session.scalars(sa.select(Region).where(scope_clause(user, Region.id)).order_by(Region.sort_order))
-    )
 
 
 # 要素保障: problems on projects in the reader's scope.

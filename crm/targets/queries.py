@@ -8,8 +8,9 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
-from crm.models import COMPANY_TYPES, HONOURS, TargetCompany, TargetStatus, User
+from crm.models import COMPANY_TYPES, HONOURS, Region, TargetCompany, TargetStatus, User
 from crm.permissions import scope_clause
+from crm.reminders.levels import WARNING_FILTERS, warning_clause
 from crm.targets.identity import name_key
 
 OPEN_STATUSES = [s for s in TargetStatus if not s.is_closed]
@@ -42,10 +43,12 @@ class TargetFilters:
     type_tag: str = ""
     honour: str = ""
     status: str = ""
+    region: int | None = None
     owner: int | None = None
     priority: str = ""
     country: str = ""
     overdue: bool = False
+    warning: str = ""  # red, yellow or any (crm.reminders.levels.WARNING_FILTERS)
     sort: str = "updated"
 
     @classmethod
@@ -58,15 +61,17 @@ class TargetFilters:
             type_tag=args.get("type_tag", "") if args.get("type_tag") in COMPANY_TYPES else "",
             honour=args.get("honour", "") if args.get("honour") in HONOURS else "",
             status=args.get("status", "") if args.get("status") in {s.value for s in TargetStatus} else "",
+            region=args.get("region", type=int),
             owner=args.get("owner", type=int),
             priority=args.get("priority", "") if args.get("priority") in ("高", "中", "低") else "",
             country=args.get("country", "").strip()[:32],
             overdue=args.get("overdue") == "1",
+            warning=args.get("warning", "") if args.get("warning") in WARNING_FILTERS else "",
             sort=args.get("sort") if args.get("sort") in SORTS else "updated",
         )
 
-    def as_args(self) -> dict:
-        """The non-empty filters, for links (pagination, export)."""
+    def as_args(self, **overrides) -> dict:
+        """The non-empty filters, for links (pagination, export, the red/yellow counts)."""
         values = {
             "q": self.q,
             "cluster": self.cluster,
@@ -74,26 +79,31 @@ class TargetFilters:
             "type_tag": self.type_tag,
             "honour": self.honour,
             "status": self.status,
+            "region": self.region,
             "owner": self.owner,
             "priority": self.priority,
             "country": self.country,
             "overdue": "1" if self.overdue else "",
+            "warning": self.warning,
             "sort": self.sort if self.sort != "updated" else "",
         }
+        values.update(overrides)
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
 def target_query(user: User, filters: TargetFilters, today: date) -> sa.Select:
     """The user's visible target companies matching filters, sorted (relations loaded)."""
-    stmt = (
-        sa.select(TargetCompany)
-        .options(
-            joinedload(TargetCompany.cluster),
-            joinedload(TargetCompany.segment),
-            joinedload(TargetCompany.owner),
-        )
-        .where(scope_clause(user, TargetCompany.region_id))
+    stmt = filtered_targets(user, filters, today).options(
+        joinedload(TargetCompany.cluster),
+        joinedload(TargetCompany.segment),
+        joinedload(TargetCompany.owner),
     )
+    return stmt.order_by(*SORTS[filters.sort], TargetCompany.id.desc())
+
+
+def filtered_targets(user: User, filters: TargetFilters, today: date) -> sa.Select:
+    """The user's visible target companies matching every filter except the sort (no loading)."""
+    stmt = sa.select(TargetCompany).where(scope_clause(user, TargetCompany.region_id))
     if filters.q:
         key = name_key(filters.q)
         stmt = stmt.where(
@@ -106,6 +116,7 @@ def target_query(user: User, filters: TargetFilters, today: date) -> sa.Select:
         (TargetCompany.cluster_id, filters.cluster),
         (TargetCompany.segment_id, filters.segment),
         (TargetCompany.status, filters.status),
+        (TargetCompany.region_id, filters.region),
         (TargetCompany.owner_id, filters.owner),
         (TargetCompany.priority, filters.priority),
         (TargetCompany.country, filters.country),
@@ -118,7 +129,9 @@ def target_query(user: User, filters: TargetFilters, today: date) -> sa.Select:
         stmt = stmt.where(TargetCompany.honour_bits.op("&")(1 << HONOURS.index(filters.honour)) != 0)
     if filters.overdue:
         stmt = stmt.where(overdue_clause(today))
-    return stmt.order_by(*SORTS[filters.sort], TargetCompany.id.desc())
+    if filters.warning:
+        stmt = stmt.where(warning_clause(TargetCompany, filters.warning))
+    return stmt
 
 
 def overdue_clause(today: date) -> sa.ColumnElement[bool]:
@@ -146,3 +159,10 @@ def country_choices(user: User) -> list[str]:
         .order_by(TargetCompany.country)
     )
     return list(db.session.scalars(stmt))
+
+
+def region_choices(user: User) -> list[Region]:
+    """The regions inside the user's scope (for the 地区 filters of both lists)."""
+    return list(
+        db.session.scalars(sa.select(Region).where(scope_clause(user, Region.id)).order_by(Region.sort_order))
+    )

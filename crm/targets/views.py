@@ -14,6 +14,7 @@ from crm.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, s
 from crm.models import Cluster, TargetCompany, User
 from crm.ownership import reassign_all
 from crm.permissions import authorize, can, require
+from crm.reminders.levels import WARNING_FILTERS, level_counts
 from crm.reminders.warnings import warnings_for
 from crm.targets import bp
 from crm.targets.export import export_targets
@@ -22,7 +23,9 @@ from crm.targets.queries import (
     SORT_LABELS,
     TargetFilters,
     country_choices,
+    filtered_targets,
     owner_choices,
+    region_choices,
     target_query,
 )
 from crm.targets.services import (
@@ -35,9 +38,10 @@ from crm.timeutil import local_today
 
 
 def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, template="targets/list.html"):
-    """The list page, city-wide or as a cluster's tab; one query for the page, one for the count."""
+    """The list page, city-wide or as a cluster's tab: queries for the page, its count, its 红灯/黄灯."""
+    today = local_today()
     page = db.paginate(
-        target_query(current_user, filters, local_today()),
+        target_query(current_user, filters, today),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
@@ -50,12 +54,15 @@ def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, t
         cluster=cluster,
         segments=filtered_cluster.segments if filtered_cluster else [],
         clusters=db.session.scalars(sa.select(Cluster).order_by(Cluster.status, Cluster.sort_order)).all(),
+        regions=region_choices(current_user),
         owners=owner_choices(current_user),
         countries=country_choices(current_user),
         sort_labels=SORT_LABELS,
-        today=local_today(),
+        warning_options=WARNING_FILTERS.items(),
+        today=today,
         bulk_form=BulkAssignForm(current_user) if can(current_user, "target.assign") else None,
         warnings=warnings,
+        level_counts=level_counts(TargetCompany, filtered_targets(current_user, filters, today)),
     )
 
 
