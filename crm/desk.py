@@ -18,7 +18,7 @@ from crm.reminders.rules import RED, YELLOW, Rules, Stall
 from crm.reminders.warnings import warnings_for
 from crm.timeutil import local_zone
 
-# Items per kind: a desk is a to-do list; the full lists (filtered by 跟进逾期) are one click away.
+# Items per kind: a desk is a to-do list; the full lists (filtered by 红灯或黄灯) are one click away.
 OFFICER_LIMIT = 200
 OVERSIGHT_LIMIT = 30
 OPEN_TARGET = [s for s in TargetStatus if not s.is_closed]
