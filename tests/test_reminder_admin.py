@@ -78,7 +78,9 @@ def test_without_a_mail_server_admins_read_the_mail_in_the_outbox(app, auth, cli
     page = client.get("/admin/messages?view=outbox").get_data(as_text=True)
     assert "wang@example.cn" in page and "已存发件箱" in page and "红灯 1 项" in page
     with app.app_context():
-        message_id = db.session.scalar(sa.select(OutgoingMessage.id).where(OutgoingMessage.channel == "email"))
+        message_id = db.session.scalar(
+            sa.select(OutgoingMessage.id).where(OutgoingMessage.channel == "email")
+        )
     detail = client.get(f"/admin/messages/{message_id}").get_data(as_text=True)
     assert "嘉兴红灯测试有限公司" in detail and "超期未跟进" in detail and "王专员，您好" in detail
     assert f"/targets/{red_target[1]}" in detail

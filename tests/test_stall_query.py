@@ -96,7 +96,9 @@ def test_sql_level_follows_edited_rules_and_admin_calendar(app, items):
             db.session.add(CalendarDay(day=date(2027, 2, day), is_working=False, note="春节"))
         db.session.add(CalendarDay(day=date(2027, 2, 20), is_working=True, note="调休"))
         db.session.commit()
-    rules = Rules({key: Rule(limit, 2) for key, limit in {"待接触": 3, "已接触": 7, "在谈": 1, "在建": 40}.items()})
+    rules = Rules(
+        {key: Rule(limit, 2) for key, limit in {"待接触": 3, "已接触": 7, "在谈": 1, "在建": 40}.items()}
+    )
     for offset in (0, 5, 12, 20):
         seen = compare(app, at(around + timedelta(days=offset), 10), rules)
         assert seen[RED] and seen[YELLOW] and seen[None], seen

@@ -52,7 +52,7 @@ def send_email(message: OutgoingMessage, config) -> None:
                 # from_prefixed_env reads CRM_MAIL_PASSWORD=123456 as a number
                 smtp.login(str(config["MAIL_USERNAME"]), str(config.get("MAIL_PASSWORD") or ""))
             smtp.send_message(mail)
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, ValueError, smtplib.SMTPException) as error:  # ValueError: a bad CRM_MAIL_PORT
         raise SendError(f"邮件发送失败：{type(error).__name__}: {error}") from error
 
 
@@ -72,16 +72,16 @@ def post_webhook(message: OutgoingMessage, config) -> None:
         "msgtype": "markdown",
         "markdown": {"title": message.subject, "text": message.body, "content": message.body},
     }
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json; charset=utf-8"},
-        method="POST",
-    )
     try:
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(payload, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
             answer = response.read(65536)
-    except (OSError, urllib.error.URLError) as error:
+    except (OSError, ValueError, urllib.error.URLError) as error:  # ValueError: a malformed CRM_WEBHOOK_URL
         raise SendError(f"群机器人推送失败：{type(error).__name__}: {error}") from error
     try:
         errcode = json.loads(answer or b"{}").get("errcode", 0)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from crm.reminders.rules import LEVEL_LABELS, RED
+from crm.reminders.rules import LEVEL_LABELS, RED, YELLOW
 
 KIND_LABELS = {"target": "招商企业", "project": "项目"}
 SIGNATURE = "嘉兴市先进制造业集群招商管理系统"
@@ -57,7 +57,7 @@ def text(entries: list[Entry], greeting: str, as_of: datetime, zone: ZoneInfo, b
         + (f"（其中红灯 {reds} 项，已升级督办）" if reds else "")
         + "，请尽快跟进并在系统中登记：",
     ]
-    for level in LEVEL_LABELS:
+    for level in (RED, YELLOW):  # red first
         listed = [entry for entry in entries if entry.level == level]
         if not listed:
             continue
@@ -75,7 +75,7 @@ def text(entries: list[Entry], greeting: str, as_of: datetime, zone: ZoneInfo, b
 def markdown(entries: list[Entry], as_of: datetime, zone: ZoneInfo, base_url: str) -> str:
     """The group-robot digest (DingTalk / 浙政钉 / WeCom markdown)."""
     lines = [f"#### 停滞提醒（{as_of.astimezone(zone):%Y-%m-%d}）"]
-    for level in LEVEL_LABELS:
+    for level in (RED, YELLOW):  # red first
         listed = [entry for entry in entries if entry.level == level]
         if not listed:
             continue

@@ -208,7 +208,10 @@ def send(message: OutgoingMessage, as_of: datetime) -> bool:
             channels.send_email(message, config)
         else:
             channels.post_webhook(message, config)
-    except channels.SendError as error:
+    except Exception as error:  # noqa: BLE001 - whatever fails, the message must not stay "sending"
+        if not isinstance(error, channels.SendError):
+            current_app.logger.exception("reminder message %s: unexpected error while sending", message.id)
+            error = f"{type(error).__name__}: {error}"
         message.attempts += 1
         message.last_error = str(error)[:2000]
         if message.attempts >= MAX_ATTEMPTS:

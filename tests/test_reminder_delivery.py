@@ -1,0 +1,215 @@
+"""Reminder runs (SPEC §4): who gets which digest, and nothing twice.
+
+The helpers here (at, follow_ups, remind, ...) are shared by the other test_reminder_* modules.
+Every run uses an explicit moment; item dates are set relative to it.
+"""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import (
+    Notification,
+    OutgoingMessage,
+    Project,
+    ProjectStage,
+    ReminderDelivery,
+    TargetCompany,
+    TargetStatus,
+    User,
+)
+from crm.reminders import services
+from tests.conftest import make_user
+from tests.factories import make_project, make_target
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    """A moment in Jiaxing."""
+    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+
+
+AS_OF = at(date(2026, 12, 1))  # a Tuesday
+# At AS_OF: next follow-up 11-16 missed → 跟进逾期 since 11-17, 11 working days: 红灯.
+RED = {"next_on": date(2026, 11, 16), "last_on": date(2026, 11, 13)}
+# Next follow-up 11-27 (a Friday) missed → since 11-28, 2 working days (11-30, 12-01): 黄灯.
+YELLOW = {"next_on": date(2026, 11, 27), "last_on": date(2026, 11, 20)}
+
+
+def follow_ups(app, model, item_id: int, next_on: date | None, last_on: date | None, begun=date(2026, 9, 1)):
+    """Set the item's follow-up dates, in a status/stage begun long before them."""
+    since = "stage_since" if model is Project else "status_since"
+    with app.app_context():
+        db.session.execute(
+            sa.update(model)
+            .where(model.id == item_id)
+            .values({since: at(begun), "next_follow_up_on": next_on, "last_follow_up_on": last_on})
+        )
+        db.session.commit()
+
+
+def remind(app, as_of: datetime, dry_run: bool = False) -> dict:
+    """services.run as the scheduler calls it; a plain summary of the report."""
+    with app.app_context():
+        report = services.run(as_of, dry_run=dry_run)
+        return {
+            "stalled": report.stalled,
+            "claimed": sorted((m.channel, m.status) for m in report.claimed),
+            "skipped": report.skipped,
+            "retried": report.retried,
+        }
+
+
+def rows(app, model, *where) -> list:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(model).where(*where).order_by(model.id)))
+
+
+def notes(app, user_id: int) -> list[Notification]:
+    return rows(app, Notification, Notification.user_id == user_id)
+
+
+def counts(app) -> tuple[int, int, int]:
+    """Rows of outgoing_message, reminder_delivery and notification."""
+    with app.app_context():
+        return tuple(
+            db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (OutgoingMessage, ReminderDelivery, Notification)
+        )
+
+
+@pytest.fixture
+def desk(app):
+    """A 南湖区 officer with a red project, a yellow target and two closed items that would be red."""
+    officer = make_user(app, "officer", "南湖区", display_name="张伟")
+    red = make_project(app, officer, name="红灯在谈项目")
+    follow_ups(app, Project, red, **RED)
+    yellow = make_target(app, officer, name="黄灯待接触企业有限公司")
+    follow_ups(app, TargetCompany, yellow, **YELLOW)
+    produced = make_project(app, officer, stage="建成投产", name="已投产项目")
+    follow_ups(app, Project, produced, **RED)
+    abandoned = make_target(app, officer, name="已放弃企业有限公司")
+    follow_ups(app, TargetCompany, abandoned, **RED)
+    with app.app_context():
+        db.session.execute(
+            sa.update(TargetCompany)
+            .where(TargetCompany.id == abandoned)
+            .values(status=TargetStatus.ABANDONED, abandon_reason="企业已在外地落户")
+        )
+        db.session.commit()
+        assert db.session.get(Project, produced).stage == ProjectStage.PRODUCING
+    return {"officer": officer, "red": red, "yellow": yellow}
+
+
+def test_officer_gets_one_digest_listing_red_before_yellow_and_no_closed_items(app, desk):
+    report = remind(app, AS_OF)
+    assert report["stalled"] == 2
+    [note] = notes(app, desk["officer"])
+    assert note.kind == "reminder"
+    assert note.title == "【嘉兴招商】停滞提醒（2026-12-01）：红灯 1 项，黄灯 1 项"
+    body = note.body
+    assert body.startswith("张伟，您好：")
+    assert "截至 2026年12月01日 09:00，以下 2 项跟进停滞（其中红灯 1 项，已升级督办）" in body
+    assert (
+        f"1. [项目] 红灯在谈项目 — 跟进逾期；停滞 11 个工作日（自 2026-11-17 起）；责任人 张伟；南湖区\n"
+        f"   /projects/{desk['red']}" in body
+    )
+    assert (
+        "1. [招商企业] 黄灯待接触企业有限公司 — 跟进逾期；停滞 2 个工作日（自 2026-11-28 起）；责任人 张伟；南湖区"
+        in body
+    )
+    assert body.index("红灯（1 项）") < body.index("红灯在谈项目") < body.index("黄灯（1 项）")
+    assert body.index("黄灯（1 项）") < body.index("黄灯待接触企业有限公司")
+    assert "已投产项目" not in body and "已放弃企业有限公司" not in body
+    [message] = rows(app, OutgoingMessage, OutgoingMessage.recipient_id == desk["officer"])
+    assert (message.channel, message.status, message.notification_id) == ("inapp", "sent", note.id)
+    assert note.link == f"/notifications/{note.id}"
+
+
+def test_red_items_reach_the_active_heads_whose_scope_covers_them(app, desk):
+    nanhu = make_user(app, "head", "南湖区", display_name="南湖区领导")
+    city = make_user(app, "head", "全市", display_name="市领导")
+    xiuzhou = make_user(app, "head", "秀洲区", display_name="秀洲区领导")
+    retired = make_user(app, "head", "南湖区", display_name="已停用领导")
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == retired).values(active=False))
+        db.session.commit()
+    remind(app, AS_OF)
+    for head, greeting in ((nanhu, "南湖区领导"), (city, "市领导")):
+        [note] = notes(app, head)
+        assert note.title == "【嘉兴招商】停滞提醒（2026-12-01）：红灯 1 项"
+        assert note.body.startswith(f"{greeting}，您好：")
+        assert "红灯在谈项目" in note.body and "责任人 张伟" in note.body
+        assert "黄灯待接触企业有限公司" not in note.body
+    assert notes(app, xiuzhou) == [] and notes(app, retired) == []
+    assert len(rows(app, Notification)) == 3
+    assert {(d.recipient, d.item_type, d.level) for d in rows(app, ReminderDelivery)} == {
+        (f"user:{desk['officer']}", "project", "red"),
+        (f"user:{desk['officer']}", "target", "yellow"),
+        (f"user:{nanhu}", "project", "red"),
+        (f"user:{city}", "project", "red"),
+    }
+
+
+def test_running_again_at_the_same_or_a_later_moment_sends_nothing_new(app, desk):
+    make_user(app, "head", "南湖区")
+    first = remind(app, AS_OF)
+    assert first["claimed"] == [("inapp", "sent"), ("inapp", "sent")]
+    before = counts(app)
+    assert before == (2, 3, 2)
+    for later in (AS_OF, at(date(2026, 12, 1), 17), at(date(2026, 12, 2))):
+        again = remind(app, later)
+        assert again["stalled"] == 2
+        assert (again["claimed"], again["skipped"]) == ([], 2)
+        assert counts(app) == before
+
+
+def test_a_stall_after_a_new_follow_up_is_a_new_episode_and_is_sent_again(app, desk):
+    officer, yellow = desk["officer"], desk["yellow"]
+    remind(app, AS_OF)
+    # 12-02: a visit, next one planned for 12-03. On 12-03 nothing is due; on 12-04 it is overdue again.
+    follow_ups(app, TargetCompany, yellow, next_on=date(2026, 12, 3), last_on=date(2026, 12, 2))
+    assert remind(app, at(date(2026, 12, 3)))["claimed"] == []
+    assert remind(app, at(date(2026, 12, 4)))["claimed"] == [("inapp", "sent")]
+    first, second = notes(app, officer)
+    assert "黄灯待接触企业有限公司" in first.body and "红灯在谈项目" in first.body
+    assert second.title == "【嘉兴招商】停滞提醒（2026-12-04）：黄灯 1 项"
+    assert "黄灯待接触企业有限公司 — 跟进逾期；停滞 1 个工作日（自 2026-12-04 起）" in second.body
+    assert "红灯在谈项目" not in second.body  # the red one's episode was sent already
+    episodes = rows(app, ReminderDelivery, ReminderDelivery.item_type == "target")
+    assert [(d.item_id, d.episode, d.level) for d in episodes] == [
+        (yellow, date(2026, 11, 28), "yellow"),
+        (yellow, date(2026, 12, 4), "yellow"),
+    ]
+
+
+def test_yellow_turning_red_is_sent_to_the_officer_and_now_to_the_head(app, desk):
+    officer, yellow = desk["officer"], desk["yellow"]
+    head = make_user(app, "head", "南湖区")
+    remind(app, AS_OF)
+    [red_only] = notes(app, head)
+    assert "黄灯待接触企业有限公司" not in red_only.body
+    # 12-07 (Monday): the 6th working day after the missed 11-27.
+    assert remind(app, at(date(2026, 12, 4)))["claimed"] == []
+    assert remind(app, at(date(2026, 12, 7)))["claimed"] == [("inapp", "sent"), ("inapp", "sent")]
+    for user_id in (officer, head):
+        latest = notes(app, user_id)[-1]
+        assert latest.title == "【嘉兴招商】停滞提醒（2026-12-07）：红灯 1 项"
+        assert (
+            "黄灯待接触企业有限公司 — 跟进逾期、超期未跟进；停滞 6 个工作日（自 2026-11-28 起）"
+            in latest.body
+        )
+    delivered = rows(
+        app, ReminderDelivery, ReminderDelivery.item_id == yellow, ReminderDelivery.item_type == "target"
+    )
+    assert sorted((d.recipient, d.episode, d.level) for d in delivered) == sorted(
+        [
+            (f"user:{officer}", date(2026, 11, 28), "yellow"),
+            (f"user:{officer}", date(2026, 11, 28), "red"),
+            (f"user:{head}", date(2026, 11, 28), "red"),
+        ]
+    )
