@@ -213,3 +213,17 @@ def test_yellow_turning_red_is_sent_to_the_officer_and_now_to_the_head(app, desk
             (f"user:{head}", date(2026, 11, 28), "red"),
         ]
     )
+
+
+def test_a_long_digest_lists_the_worst_items_and_points_to_the_rest():
+    from crm.reminders import digest
+
+    entries = [
+        digest.Entry("project", n, f"项目{n}", "red", "跟进逾期", date(2026, 11, 2), n, "王", 1, "南湖区", 1)
+        for n in range(1, digest.LISTED_PER_LEVEL + 8)
+    ]
+    body = digest.text(entries, "李局长", AS_OF, SHANGHAI, "http://crm.example")
+    assert f"项目{digest.LISTED_PER_LEVEL}" in body and f"项目{digest.LISTED_PER_LEVEL + 1} " not in body
+    assert "……另有 7 项，见系统“预警”页：http://crm.example/warnings" in body
+    post = digest.markdown(entries, AS_OF, SHANGHAI, "http://crm.example")
+    assert "另有 7 项" in post and post.count("\n- [") == digest.LISTED_PER_LEVEL

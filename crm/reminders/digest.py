@@ -12,6 +12,8 @@ from crm.reminders.rules import LEVEL_LABELS, RED, YELLOW
 
 KIND_LABELS = {"target": "招商企业", "project": "项目"}
 SIGNATURE = "嘉兴市先进制造业集群招商管理系统"
+# A city head's digest can hold thousands of red items: list the worst, point to the rest.
+LISTED_PER_LEVEL = 50
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,14 @@ def text(entries: list[Entry], greeting: str, as_of: datetime, zone: ZoneInfo, b
         if not listed:
             continue
         lines += ["", f"{LEVEL_LABELS[level]}（{len(listed)} 项）"]
-        for number, entry in enumerate(listed, 1):
+        for number, entry in enumerate(listed[:LISTED_PER_LEVEL], 1):
             lines.append(
                 f"{number}. [{KIND_LABELS[entry.item_type]}] {entry.name} — {entry.reasons}；"
                 f"停滞 {entry.days} 个工作日（自 {entry.since:%Y-%m-%d} 起）；责任人 {entry.owner}；{entry.region}"
             )
             lines.append(f"   {base_url}{entry.path}")
+        if len(listed) > LISTED_PER_LEVEL:
+            lines.append(f"……另有 {len(listed) - LISTED_PER_LEVEL} 项，见系统“预警”页：{base_url}/warnings")
     lines += ["", "登记跟进记录或推进阶段后，提醒即解除。", SIGNATURE]
     return "\n".join(lines)
 
@@ -83,8 +87,10 @@ def markdown(entries: list[Entry], as_of: datetime, zone: ZoneInfo, base_url: st
         lines += [
             f"- [{_escape(entry.name)}]({base_url}{entry.path}) · {entry.reasons} · "
             f"停滞 {entry.days} 个工作日 · 责任人 {_escape(entry.owner)} · {entry.region}"
-            for entry in listed
+            for entry in listed[:LISTED_PER_LEVEL]
         ]
+        if len(listed) > LISTED_PER_LEVEL:
+            lines.append(f"- ……另有 {len(listed) - LISTED_PER_LEVEL} 项，[见系统预警页]({base_url}/warnings)")
     lines += ["", f"> {SIGNATURE}"]
     return "\n".join(lines)
 
