@@ -111,7 +111,8 @@ def demo_data_command(scale, password_stdin):
 
 def register(app: Flask) -> None:
     from crm.reminders.commands import remind_command, scheduler_command
+    from crm.reports.commands import export_weekly_command
 
     commands = (seed_command, create_user_command, init_admin_command, demo_data_command)
-    for command in (*commands, remind_command, scheduler_command):
+    for command in (*commands, remind_command, scheduler_command, export_weekly_command):
         app.cli.add_command(command)

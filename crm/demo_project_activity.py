@@ -95,6 +95,10 @@ def stage_moves(ctx: "Context", story: Story, row: dict, author, moved: dict[dat
     return history
 
 
+# A history row's temporary link to its problem: (created_at, description), unique within a project.
+PROBLEM_KEY = "_problem"
+
+
 def problems(ctx: "Context", story: Story, row: dict, say: dict, author, history: list) -> list[dict]:
     """需协调问题, raised by the owner of the day; their raising and status moves go into history."""
     rng, tl = ctx.rng, ctx.timeline
@@ -130,6 +134,7 @@ def problems(ctx: "Context", story: Story, row: dict, say: dict, author, history
         history.append(
             history_row("problem", raiser, created_at, "problem", None, f"{category}：{description[:80]}")
         )
+        first_move = len(history)
         if status != ProblemStatus.OPEN:
             working = min(tl.latest, raised + timedelta(rng.randint(1, 10)))
             updated_at = ctx.stamp(working, rng.randint(1081, 1140))
@@ -151,6 +156,8 @@ def problems(ctx: "Context", story: Story, row: dict, say: dict, author, history
                     resolution,
                 )
             )
+        for move in history[first_move:]:  # new_ref names the problem once its id is known (demo_projects)
+            move[PROBLEM_KEY] = (created_at, description)
         problems.append(
             {
                 "project_id": None,

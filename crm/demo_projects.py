@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from crm import demo_project_words as pw
 from crm import demo_words as words
 from crm.demo_companies import ClusterInfo, Companies
+from crm.demo_project_activity import PROBLEM_KEY
 from crm.demo_project_plan import Context, Plan, plan_project
 from crm.demo_project_story import ProjectTimeline
 from crm.demo_targets import _bulk_insert, _load_people
@@ -209,6 +210,18 @@ def _converted_targets(limit: int) -> list[dict]:
     ]
 
 
+def _link_problem_moves(history: list[dict], project_ids: list[int]) -> None:
+    """Problem status rows name their problem (new_ref), as crm.projects.services.move_problem does."""
+    stmt = sa.select(Problem.id, Problem.project_id, Problem.created_at, Problem.description).where(
+        Problem.project_id.in_(project_ids)
+    )
+    found = {(p, created, text): pid for pid, p, created, text in db.session.execute(stmt)}
+    for row in history:
+        key = row.pop(PROBLEM_KEY, None)
+        if key is not None:
+            row["new_ref"] = found[(row["entity_id"], *key)]
+
+
 def _insert(plans: list[Plan]) -> tuple[int, int, int, int]:
     """Insert the projects, look their ids up by name key, then insert what hangs off them."""
     rows = [plan.row for plan in plans]
@@ -230,7 +243,8 @@ def _insert(plans: list[Plan]) -> tuple[int, int, int, int]:
                 row[key] = project_id
             out += rows
     _bulk_insert(FollowUp.__table__, follow_ups)
-    _bulk_insert(HistoryEntry.__table__, history)
     _bulk_insert(Problem.__table__, problems)
+    _link_problem_moves(history, ids)
+    _bulk_insert(HistoryEntry.__table__, history)
     _bulk_insert(Milestone.__table__, steps)
     return len(ids), len(problems), len(follow_ups), len(history)

@@ -31,7 +31,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return render_error(error.code or 500)
+        # abort(code, "中文说明") gives the reason; werkzeug's own English defaults are not shown.
+        given = error.description if error.description != type(error).description else None
+        return render_error(error.code or 500, given)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -2,18 +2,22 @@
 
 Cells holding text that Excel or WPS would read as a formula (starting with = + - @, or a
 tab, CR or LF) are written as plain strings (OWASP "CSV/formula injection"), headers are Chinese
-and frozen, widths and number formats are set per column.
+and frozen, widths and number formats are set per column. A sheet may carry a few preamble lines
+(title, scope …) above its header, and a workbook may be dated to a fixed moment so that the same
+content always gives the same bytes (reports of record are archived with their sha256).
 """
 
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -27,7 +31,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 class Column:
     header: str
     width: int = 14
-    kind: str = "text"  # text | amount | date | datetime | int
+    kind: str = "text"  # text | amount | date | datetime | int | number (Decimal as amount, int as int)
 
 
 @dataclass
@@ -35,28 +39,60 @@ class Sheet:
     title: str
     columns: Sequence[Column]
     rows: Iterable[Sequence] = field(default_factory=list)
+    # Lines above the header (the first one bold, as a title; "" for a blank line). The header row
+    # stays frozen beneath them, so with two preamble lines it is row 3 and the panes freeze at A4.
+    preamble: Sequence[str] = ()
 
 
-def write_xlsx(sheets: Sequence[Sheet], timezone: str = "Asia/Shanghai") -> bytes:
-    """Render sheets into an .xlsx file (streamed, constant memory per row)."""
+def write_xlsx(
+    sheets: Sequence[Sheet], timezone: str = "Asia/Shanghai", moment: datetime | None = None
+) -> bytes:
+    """Render sheets into an .xlsx file (streamed); dated `moment` (default now) for stable bytes."""
     workbook = Workbook(write_only=True)
     zone = ZoneInfo(timezone)
     for spec in sheets:
         sheet = workbook.create_sheet(spec.title[:31])
         for index, column in enumerate(spec.columns, start=1):
             sheet.column_dimensions[_letter(index)].width = column.width
-        sheet.freeze_panes = "A2"
+        sheet.freeze_panes = f"A{len(spec.preamble) + 2}"
+        for number, line in enumerate(spec.preamble):
+            sheet.append([_preamble_cell(sheet, line, number == 0)] if line else [])
         sheet.append([_header_cell(sheet, c.header) for c in spec.columns])
         for row in spec.rows:
             sheet.append(
                 [_cell(sheet, value, col, zone) for value, col in zip(row, spec.columns, strict=True)]
             )
+    if moment is None:
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+    return _save_dated(workbook, moment, zone)
+
+
+def _save_dated(workbook: Workbook, moment: datetime, zone: ZoneInfo) -> bytes:
+    from openpyxl.writer.excel import ExcelWriter
+
+    # workbook.save() would stamp "modified" with the current time; the writer underneath does not.
+    workbook.properties.created = workbook.properties.modified = moment.astimezone(UTC).replace(tzinfo=None)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    return stamp_zip(buffer.getvalue(), moment, zone)
+
+
+def stamp_zip(content: bytes, moment: datetime, zone: ZoneInfo) -> bytes:
+    """The same zip package (.xlsx, .docx) with every member dated `moment`, for byte-stable files."""
+    when = moment.astimezone(zone).timetuple()[:6]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            dated = zipfile.ZipInfo(info.filename, when)
+            dated.external_attr = info.external_attr
+            target.writestr(dated, source.read(info), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
 _HEADER_FONT = Font(bold=True)
+_TITLE_FONT = Font(bold=True, size=14)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 
 
@@ -67,8 +103,17 @@ def _header_cell(sheet, text: str) -> WriteOnlyCell:
     return cell
 
 
+def _preamble_cell(sheet, text: str, is_title: bool) -> WriteOnlyCell:
+    cell = _text_cell(sheet, text)
+    if is_title:
+        cell.font = _TITLE_FONT
+    return cell
+
+
 def _text_cell(sheet, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
+    # Control characters other than tab and line breaks can't be stored in .xlsx: drop them
+    # rather than let one pasted character make the whole export fail.
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", text))
     # openpyxl makes any string starting with "=" a formula; a string cell is never evaluated.
     cell.data_type = "s"
     return cell
@@ -79,7 +124,8 @@ def _cell(sheet, value, column: Column, zone: ZoneInfo):
         return None
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = AMOUNT_FORMAT if column.kind == "amount" else "0"
+        amount = column.kind == "amount" or (column.kind == "number" and not isinstance(value, int))
+        cell.number_format = AMOUNT_FORMAT if amount else "0"
         return cell
     if isinstance(value, datetime):
         cell = WriteOnlyCell(sheet, value=value.astimezone(zone).replace(tzinfo=None))

@@ -93,6 +93,10 @@ RULES: dict[str, Rule] = {
     "problem.view": _any_user,  # the list is limited to the reader's scope by its query
     "desk.view": _any_user,
     "warning.view": _any_user,  # 预警总览: its counts are limited to the reader's scope by its queries
+    # 报表: dashboard and weekly summary, limited to the reader's scope (crm.reports.scope)
+    "report.view": _any_user,
+    "report.supervise": _manager,  # a 督办 instruction on an item of the 通报 list
+    "report.archive": _manager,  # save an export to the archive of record
 }
 
 

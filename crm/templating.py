@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from flask_login import current_user
 
 from crm.models import COMPANY_TYPES, HONOURS, TargetStatus
@@ -96,8 +96,8 @@ def zip_lists(first, second) -> list[tuple]:
 
 def inject_navigation() -> dict:
     """The unread-message count shown in the navigation bar (one small query per page)."""
-    if not current_user.is_authenticated:
-        return {}
+    if not has_request_context() or not current_user.is_authenticated:
+        return {}  # e.g. a document rendered by a command
     return {"unread_count": unread_count(current_user)}
 
 

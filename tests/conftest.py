@@ -15,7 +15,8 @@ from crm import create_app
 from crm.auth.services import create_user, resolve_scope
 from crm.clusters.seed import seed_plan
 from crm.extensions import db
-from crm.models import User
+from crm.models import StallRule, User
+from crm.reminders.rules import DEFAULT_ESCALATION_DAYS, DEFAULT_LIMITS
 
 PASSWORD = "Test-password-2026"
 # Loaded once per session from the plan; tests that change them put them back.
@@ -66,6 +67,12 @@ def clean_database(app):
         db.session.rollback()
         # reference rows may name a user (who last edited a rule): let the users go
         db.session.execute(sa.text("UPDATE stall_rule SET updated_by_id = NULL"))
+        for key, days in DEFAULT_LIMITS.items():  # and any test's edit of a rule is undone
+            db.session.execute(
+                sa.update(StallRule)
+                .where(StallRule.status_or_stage == key)
+                .values(limit_days=days, escalation_days=DEFAULT_ESCALATION_DAYS)
+            )
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 db.session.execute(table.delete())

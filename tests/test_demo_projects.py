@@ -324,3 +324,16 @@ def test_stories_keep_their_order_for_every_stage_and_seed(app):
                 assert follow == sorted(set(follow)) and all(d < today for d in follow)
     first = ProjectTimeline(random.Random(7), today).make(S.BUILDING)
     assert first == ProjectTimeline(random.Random(7), today).make(S.BUILDING)
+
+
+def test_problem_history_rows_name_their_problem(demo):
+    """Reports rebuild a problem's past status from these rows, so each names its problem (new_ref)."""
+    checked = 0
+    for project_id, rows in demo["history"].items():
+        mine = {p.id: p for p in demo["problems"].get(project_id, [])}
+        for row in rows:
+            if row.field == "problem_status":
+                assert row.new_ref in mine
+                assert mine[row.new_ref].status != "待协调"  # it moved at least once
+                checked += 1
+    assert checked > 100

@@ -27,6 +27,7 @@ from crm.models.enums import (
 from crm.models.imports import ImportBatch
 from crm.models.projects import Milestone, Problem, Project
 from crm.models.reminders import STALL_RULE_KEYS, CalendarDay, StallRule
+from crm.models.reports import ReportArchive, SupervisionNote
 from crm.models.targets import TargetCompany
 from crm.models.users import User
 
@@ -37,6 +38,8 @@ __all__ = [
     "MESSAGE_STATUSES",
     "OutgoingMessage",
     "ReminderDelivery",
+    "ReportArchive",
+    "SupervisionNote",
     "STALL_RULE_KEYS",
     "CalendarDay",
     "StallRule",

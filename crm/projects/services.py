@@ -229,13 +229,14 @@ def raise_problem(project: Project, data: ProblemInput, actor: User, today: date
     )
     db.session.add(problem)
     db.session.flush()
-    history.record(
+    entry = history.record(
         project,
         "problem",
         actor,
         field="problem",
         new=f"{problem.category.value}：{problem.description[:80]}",
     )
+    entry.new_ref = problem.id  # which problem (reports rebuild a problem's past status from these rows)
     return problem
 
 
@@ -258,9 +259,10 @@ def move_problem(problem: Problem, status: str, resolution: str, actor: User, to
         problem.resolution, problem.resolved_on = resolution, today
     else:
         problem.resolved_on = None  # reopened or moved on: the earlier resolution stays for the record
-    history.record(
+    entry = history.record(
         problem.project, "problem", actor, field="problem_status", old=old, new=to, note=resolution
     )
+    entry.new_ref = problem.id
 
 
 def add_milestone(project: Project, title: str, due_on: date | None, actor: User) -> Milestone:

@@ -1,0 +1,136 @@
+"""The weekly 调度会 summary: the page, its exports, 督办 instructions and the archive of record."""
+
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from crm.admin.forms import ConfirmForm
+from crm.extensions import db
+from crm.models import Cluster, Project, ReportArchive, TargetCompany
+from crm.permissions import authorize, require
+from crm.reports import bp, records
+from crm.reports.documents import MIMETYPES, render
+from crm.reports.scope import ScopeError, from_args
+from crm.reports.weekly import WeeklySummary, build
+from crm.reports.weeks import IsoWeek
+from crm.targets.queries import region_choices
+from crm.timeutil import local_today, local_zone
+
+ITEM_MODELS = {"target": TargetCompany, "project": Project}
+
+
+def _summary() -> WeeklySummary:
+    """The summary the query string asks for (?week=2026-W48&region=…|cluster=…); 400/403 otherwise."""
+    zone = local_zone()
+    code = request.args.get("week", "")
+    try:
+        week = IsoWeek.parse(code, zone) if code else IsoWeek.of(local_today(), zone).shifted(-1)
+        scope = from_args(current_user, request.args)
+    except ScopeError as error:
+        abort(403, str(error))
+    except ValueError as error:
+        abort(400, str(error))
+    try:
+        return build(week, scope)
+    except ValueError as error:
+        abort(400, str(error))
+
+
+@bp.get("/weekly")
+@require("report.view")
+def weekly():
+    summary = _summary()
+    this_week = IsoWeek.of(local_today(), local_zone())
+    clusters = db.session.scalars(sa.select(Cluster).order_by(Cluster.id)).all()
+    return render_template(
+        "reports/weekly.html",
+        summary=summary,
+        this_week=this_week,
+        regions=region_choices(current_user),
+        clusters=clusters,
+        form=ConfirmForm(),
+        formats=MIMETYPES,
+    )
+
+
+@bp.get("/weekly/export")
+@require("report.view")
+def weekly_export():
+    summary = _summary()
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in MIMETYPES:
+        abort(400, "导出格式须为 xlsx、docx 或 html。")
+    filename, content = render(summary, fmt)
+    return _download(filename, content, fmt)
+
+
+@bp.post("/weekly/archive")
+@require("report.archive")
+def archive_weekly():
+    summary = _summary()
+    fmt = request.form.get("format", "xlsx")
+    if fmt not in MIMETYPES or not ConfirmForm().validate_on_submit():
+        abort(400, "导出格式须为 xlsx、docx 或 html。")
+    filename, content = render(summary, fmt)
+    records.archive(summary, fmt, filename, content, current_user)
+    db.session.commit()
+    flash(f"已存档：{filename}。", "success")
+    return redirect(url_for("reports.archive_list", week=summary.week.code))
+
+
+@bp.post("/weekly/instructions/<kind>/<int:item_id>")
+@require("report.supervise")
+def set_instruction(kind: str, item_id: int):
+    """A head's 督办 instruction on one item of the week's 通报 list."""
+    model = ITEM_MODELS.get(kind) or abort(404)
+    item = authorize("report.supervise", db.session.get(model, item_id) or abort(404))
+    try:
+        week = IsoWeek.parse(request.form.get("week", ""), local_zone())
+        records.set_instruction(item, week.code, request.form.get("text", ""), current_user)
+    except ValueError as error:
+        flash(str(error), "danger")
+        return redirect(request.referrer or url_for("reports.weekly"))
+    db.session.commit()
+    flash(f"已保存对“{item.name}”的督办意见。", "success")
+    back = url_for("reports.weekly", week=week.code, **_scope_args())
+    return redirect(back + f"#item-{kind}-{item_id}")
+
+
+@bp.get("/archive")
+@require("report.view")
+def archive_list():
+    stmt = (
+        sa.select(ReportArchive)
+        .options(joinedload(ReportArchive.created_by), sa.orm.defer(ReportArchive.content))
+        .where(records.archive_clause(current_user))
+        .order_by(ReportArchive.id.desc())
+    )
+    week = request.args.get("week", "").strip()[:8]
+    if week:
+        stmt = stmt.where(ReportArchive.week == week)
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("reports/archive.html", page=page, week=week)
+
+
+@bp.get("/archive/<int:archive_id>")
+@require("report.view")
+def archive_download(archive_id: int):
+    record = db.session.get(ReportArchive, archive_id)
+    allowed = db.session.scalar(
+        sa.select(sa.func.count()).where(ReportArchive.id == archive_id, records.archive_clause(current_user))
+    )
+    if record is None or not allowed:
+        abort(404)
+    return _download(record.filename, record.content, record.fmt)
+
+
+def _scope_args() -> dict:
+    return {k: v for k in ("region", "cluster") if (v := request.form.get(k) or request.args.get(k))}
+
+
+def _download(filename: str, content: bytes, fmt: str) -> Response:
+    disposition = f"attachment; filename=\"weekly.{fmt}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": disposition})
