@@ -246,9 +246,17 @@ def test_the_files_hold_exactly_the_fortnights_numbers(app, client, story):
     url = "/reports/weekly/export?week=2026-W46&format="
     overview = {row[0].strip("　"): row[1] for row in xlsx_rows(client.get(url + "xlsx").data, "概况")[5:]}
     assert overview["招商企业（在库）"] == 3 and overview["在建项目总投资"] == 10.1
-    assert (overview["本周新增招商企业"], overview["本周开工"], overview["黄灯"], overview["红灯"]) == (1, 1, 2, 0)
+    assert (overview["本周新增招商企业"], overview["本周开工"], overview["黄灯"], overview["红灯"]) == (
+        1,
+        1,
+        2,
+        0,
+    )
     progress = xlsx_rows(client.get(url + "xlsx").data, "本周进展")
-    assert [row[:2] for row in progress[1:]] == [("新增招商企业", "南湖丙材料有限公司"), ("开工", "甲芯晶圆项目")]
+    assert [row[:2] for row in progress[1:]] == [
+        ("新增招商企业", "南湖丙材料有限公司"),
+        ("开工", "甲芯晶圆项目"),
+    ]
     brief = docx.Document(io.BytesIO(client.get(url + "docx").data))
     tables = {table.rows[0].cells[0].text: table for table in brief.tables}
     warning_rows = [[cell.text for cell in row.cells] for row in tables["预警"].rows[1:]]
