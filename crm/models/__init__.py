@@ -1,6 +1,8 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from crm.models.activity import FollowUp, HistoryEntry, Notification
+from crm.models.audit import ACTIONS as AUDIT_ACTIONS
+from crm.models.audit import AuditEvent
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.clusters import CITY_SCOPE, ChainSegment, Cluster, Region
 from crm.models.deliveries import (
@@ -32,6 +34,8 @@ from crm.models.targets import TargetCompany
 from crm.models.users import User
 
 __all__ = [
+    "AUDIT_ACTIONS",
+    "AuditEvent",
     "CHANNELS",
     "CITY_SCOPE",
     "GROUP_RECIPIENT",
