@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint format install install-dev clean-venv
+.PHONY: run test bench lint format install install-dev clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "需要 Python 3.11 或更高版本"'
@@ -37,6 +37,12 @@ run: $(VENV)/.installed
 ## test: the whole suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
+
+## bench: the performance benchmark (issue 8) on temporary databases; writes bench/results.json and .md.
+## Not part of `make test` or .ci/run. Also BENCH_REQUESTS (30), BENCH_DATABASES ("sqlite postgresql").
+BENCH_SCALE ?= 10
+bench: $(VENV)/.installed
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m bench.run
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

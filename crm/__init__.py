@@ -89,9 +89,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from crm.audit import register as register_audit
     from crm.auth.guard import register as register_guard
+    from crm.security import register as register_security
 
+    register_security(app)  # the session clock is checked before the login guard
     register_guard(app)
+    register_audit(app)
 
 
 def register_error_handlers(app: Flask) -> None:

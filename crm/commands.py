@@ -109,10 +109,32 @@ def demo_data_command(scale, password_stdin):
         click.echo(f"新建演示账号的统一密码：{password}")
 
 
+@click.command("prune-audit")
+@click.option(
+    "--days", default=365, show_default=True, type=click.IntRange(min=1), help="删除早于此天数的审计日志"
+)
+@with_appcontext
+def prune_audit_command(days):
+    """删除过期的审计日志（至少保留 180 天）。"""
+    from datetime import timedelta
+
+    from crm import audit
+    from crm.models import utcnow
+
+    try:
+        removed = audit.prune(utcnow() - timedelta(days=days))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"已删除 {days} 天前的审计日志 {removed} 条。")
+
+
 def register(app: Flask) -> None:
+    from crm.backup_commands import backup_command, restore_command
     from crm.reminders.commands import remind_command, scheduler_command
     from crm.reports.commands import export_weekly_command
 
-    commands = (seed_command, create_user_command, init_admin_command, demo_data_command)
+    commands = (seed_command, create_user_command, init_admin_command, demo_data_command, prune_audit_command)
+    commands += (backup_command, restore_command)
     for command in (*commands, remind_command, scheduler_command, export_weekly_command):
         app.cli.add_command(command)

@@ -15,6 +15,10 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The session clock (crm.security): signed out after this long without a request, and this
+    # long after login whatever the activity.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
 
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -72,6 +72,7 @@ RULES: dict[str, Rule] = {
     "admin.users": _admin,
     "admin.rules": _admin,  # stall rules and the working-day calendar
     "admin.deliveries": _admin,  # reminder messages: outbox, failures, retry
+    "admin.audit": _admin,  # search and export the audit log
     # 招商清单
     "target.view": _record_in_scope,
     "target.contacts": _not_viewer,  # contact person and phone are not for read-only readers
@@ -117,7 +118,7 @@ def require(action: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not can(current_user, action):
-                abort(403)
+                refuse(403, action)
             return view(*args, **kwargs)
 
         wrapped.permission = action
@@ -143,7 +144,15 @@ def authorize(action: str, record: Any):
         abort(404)
     view_action = action.split(".")[0] + ".view"
     if view_action in RULES and not can(current_user, view_action, record):
-        abort(404)
+        refuse(404, action, record)
     if not can(current_user, action, record):
-        abort(403)
+        refuse(403, action, record)
     return record
+
+
+def refuse(code: int, action: str, record: Any = None):
+    """Refuse the request, and write the refusal to the audit log (失败的授权 are audited)."""
+    from crm import audit
+
+    audit.event("access.denied", entity=record, note=f"{action}（{code}）")
+    abort(code)

@@ -45,6 +45,7 @@ PUBLIC = {"auth.login", "main.healthz", "static", "bootstrap.static"}
 
 def test_every_route_is_in_a_matrix(app):
     from tests.test_admin_rules import ADMIN_RULE_ROUTES
+    from tests.test_audit import ADMIN_AUDIT_ROUTES
     from tests.test_dashboard import DASHBOARD_ROUTES
     from tests.test_problems import PROBLEM_RECORD_ROUTES
     from tests.test_project_import import PROJECT_IMPORT_ROUTES
@@ -59,6 +60,7 @@ def test_every_route_is_in_a_matrix(app):
     matrices = [ROUTES, TARGET_ROUTES, IMPORT_ROUTES, TARGET_RECORD_ROUTES, PROJECT_ROUTES]
     matrices += [PROJECT_RECORD_ROUTES, PROJECT_LIST_ROUTES, PROBLEM_RECORD_ROUTES, PROJECT_IMPORT_ROUTES]
     matrices += [ADMIN_RULE_ROUTES, ADMIN_DELIVERY_ROUTES, WARNING_ROUTES, DASHBOARD_ROUTES, WEEKLY_ROUTES]
+    matrices += [ADMIN_AUDIT_ROUTES]
     covered = {endpoint.split("#")[0] for matrix in matrices for endpoint in matrix}
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - PUBLIC == covered, "a route without a row in a permission matrix: add it"

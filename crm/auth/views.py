@@ -3,12 +3,14 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from crm.auth import bp
+from crm import audit
+from crm.auth import bp, throttle
 from crm.auth.forms import ChangePasswordForm, LoginForm
 from crm.auth.services import authenticate, set_password
 from crm.extensions import db
 from crm.models import utcnow
 from crm.permissions import public, require
+from crm.templating import local_time
 
 
 def safe_next(target: str | None) -> str:
@@ -35,10 +37,19 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        username, now = form.username.data.strip(), utcnow()
+        until = throttle.locked_until(username, now)
+        if until is not None:
+            audit.event("login.locked", username=username)
+            flash(f"登录失败次数过多，请于 {local_time(until, '%H:%M')} 后再试。", "danger")
+            return render_template("auth/login.html", form=form), 200
+        throttle.slow_down(request.remote_addr or "", now)
+        user = authenticate(username, form.password.data)
         if user is None:
+            audit.event("login.failure", username=username)
             flash("用户名或密码错误。", "danger")
             return render_template("auth/login.html", form=form), 200
+        audit.event("login.success", username=username, actor_id=user.id)
         session.clear()  # a fresh session at every login
         login_user(user)
         user.last_login_at = utcnow()
@@ -53,6 +64,7 @@ def login():
 @bp.post("/logout")
 @require("account.self")
 def logout():
+    audit.event("logout")
     logout_user()
     session.clear()
     flash("您已退出登录。", "info")

@@ -86,7 +86,7 @@ def archive_weekly():
 def set_instruction(kind: str, item_id: int):
     """A head's 督办 instruction on one item of the week's 通报 list."""
     model = ITEM_MODELS.get(kind) or abort(404)
-    item = authorize("report.supervise", db.session.get(model, item_id) or abort(404))
+    item = authorize("report.supervise", authorize(f"{kind}.view", db.session.get(model, item_id)))
     try:
         week = IsoWeek.parse(request.form.get("week", ""), local_zone())
         records.set_instruction(item, week.code, request.form.get("text", ""), current_user)

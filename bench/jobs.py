@@ -1,0 +1,70 @@
+"""Job timings: the reminder scan and the weekly summary's exports, wall clock, best and median.
+
+Every run has its own application context (a fresh session, nothing cached from the run before),
+as a command or a request would.
+"""
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from crm.extensions import db
+from crm.reminders import services as reminders
+from crm.reports.documents import MIMETYPES, render
+from crm.reports.scope import resolve
+from crm.reports.weekly import build
+from crm.reports.weeks import IsoWeek
+from crm.timeutil import local_today, local_zone
+
+RUNS = 3
+
+
+def timed(app: Flask, job: Callable[[], str], runs: int = RUNS) -> dict:
+    """Run job runs times, each in a new app context; seconds (best, median) and the job's note."""
+    seconds, note = [], ""
+    for _ in range(runs):
+        with app.app_context():
+            started = time.perf_counter()
+            note = job()
+            seconds.append(time.perf_counter() - started)
+            db.session.rollback()
+    return {
+        "best_s": round(min(seconds), 3),
+        "median_s": round(statistics.median(seconds), 3),
+        "runs_s": [round(s, 3) for s in seconds],
+        "note": note,
+    }
+
+
+def scan(dry_run: bool) -> Callable[[], str]:
+    def job() -> str:
+        report = reminders.run(datetime.now(UTC), dry_run=dry_run)
+        digests = len(report.planned) if dry_run else len(report.claimed)
+        return f"{report.stalled} stalled items, {digests} digests"
+
+    return job
+
+
+def export(fmt: str) -> Callable[[], str]:
+    """Build the last complete week's city summary and render it as fmt, as the export button does."""
+
+    def job() -> str:
+        zone = local_zone()
+        week = IsoWeek.of(local_today(), zone).shifted(-1)
+        summary = build(week, resolve(None))
+        _, content = render(summary, fmt)
+        return f"{week.code}, {len(content):,} bytes"
+
+    return job
+
+
+def measure_jobs(app: Flask) -> dict:
+    """Every job; the real reminder run last, since it writes (its repeat finds nothing new to send)."""
+    results = {f"export_{fmt}": timed(app, export(fmt)) for fmt in MIMETYPES}
+    results["reminder_dry_run"] = timed(app, scan(dry_run=True))
+    results["reminder_run"] = timed(app, scan(dry_run=False), runs=1)
+    results["reminder_run_again"] = timed(app, scan(dry_run=False), runs=2)
+    return results

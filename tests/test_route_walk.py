@@ -1,0 +1,435 @@
+"""The route × role × scope matrix (issue 7, point 4): every rule of the URL map, walked by every kind
+of user with ids of records inside and outside their scope (IDOR).
+
+The oracle is the permission mechanism's own declaration: a view's ``.permission`` (set by ``require``)
+decides the route, and for a route on a record the record's rule in RECORD_RULES, computed with
+``crm.permissions.can``. A refusal must answer 403, or 404 when the user may not even see the record
+(no existence leak), and change nothing; so must every GET (SPEC §6: no state change over GET). A route
+the walk can't build a URL for, whose view declares no permission, that is public without review, or
+that takes a URL argument RECORD_RULES doesn't know, fails the test: new routes are covered the day
+they are added.
+"""
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from crm.auth.services import set_password
+from crm.extensions import db
+from crm.models import (
+    CalendarDay,
+    Cluster,
+    ImportBatch,
+    Notification,
+    OutgoingMessage,
+    ProblemCategory,
+    Project,
+    ReportArchive,
+    Role,
+    StallRule,
+    TargetCompany,
+    User,
+    utcnow,
+)
+from crm.permissions import RULES, can, in_scope
+from crm.projects.services import ProblemInput, add_milestone, raise_problem
+from crm.timeutil import local_today
+from tests.conftest import PASSWORD, make_user
+from tests.factories import CLUSTER_OF_REGION, make_project, make_target
+
+ACTORS = [
+    ("anonymous", None),
+    ("officer", "全市"),
+    ("head", "全市"),
+    ("viewer", "全市"),
+    ("admin", "全市"),
+    ("officer", "南湖区"),
+    ("head", "南湖区"),
+    ("viewer", "南湖区"),
+]
+SCOPE_IDS = {None: "", "全市": "city", "南湖区": "nanhu"}
+INSIDE, OUTSIDE = "南湖区", "嘉善县"  # a 南湖区 user's scope, and a region outside it
+SKIPPED = {"static", "bootstrap.static"}  # files, served by Flask and Bootstrap-Flask
+PUBLIC = {"auth.login", "main.healthz"}  # the only views anyone may reach without logging in
+EXCLUDED_TABLES = {"audit_event"}  # a refusal is audited: the one change it may make
+TO_LOGIN = "302→/login"  # how an answer sending the browser to the login page is reported
+ARGUMENT_GROUPS = {"kind": "item", "item_id": "item"}  # arguments naming one record together
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a record rule needs to know about the record a URL names."""
+
+    kind: str
+    region_id: int | None = None
+    owner_id: int | None = None
+    user_id: int | None = None  # the uploader of a batch, the addressee of a notification
+    batch_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as the rules see them (kept apart from any session)."""
+
+    id: int
+    username: str
+    role: Role
+    region_id: int | None
+    is_authenticated: bool = True
+    is_active: bool = True
+
+
+def on_record(action: str):
+    """404 if the user may not see the record (its own kind's ".view" rule), else 403 unless they may act."""
+
+    def rule(user: Actor, subject: Subject) -> int | None:
+        seeing = f"{subject.kind}.view"
+        if seeing in RULES and not can(user, seeing, subject):
+            return 404
+        return None if can(user, action, subject) else 403
+
+    return rule
+
+
+def uploaded(kind: str, to_commit: bool = False):
+    """A batch is its uploader's; an admin may look at anyone's but commits only their own."""
+
+    def rule(user: Actor, subject: Subject) -> int | None:
+        mine = subject.user_id == user.id
+        ok = subject.batch_kind == kind and (mine or (user.role == Role.ADMIN and not to_commit))
+        return None if ok else 404
+
+    return rule
+
+
+def addressee(user: Actor, subject: Subject) -> int | None:
+    return None if subject.user_id == user.id else 404
+
+
+def archive_reader(user: Actor, subject: Subject) -> int | None:
+    return None if in_scope(user, subject.region_id) else 404
+
+
+def route_only(user: Actor, subject: Subject) -> int | None:
+    """Admin pages on admin data: the route's permission is the whole rule."""
+    return None
+
+
+# endpoint → the rule it applies to the record its URL names.
+RECORD_RULES = {
+    "targets.detail": on_record("target.view"),
+    "targets.edit": on_record("target.edit"),
+    "targets.add_follow_up": on_record("target.follow_up"),
+    "targets.set_status": on_record("target.status"),
+    "targets.assign": on_record("target.assign"),
+    "targets.convert": on_record("target.convert"),
+    "projects.detail": on_record("project.view"),
+    "projects.edit": on_record("project.edit"),
+    "projects.move_stage": on_record("project.stage"),
+    "projects.add_follow_up": on_record("project.follow_up"),
+    "projects.assign": on_record("project.assign"),
+    "projects.add_project_milestone": on_record("project.edit"),
+    "projects.complete_milestone": on_record("project.edit"),
+    "projects.raise_problem": on_record("project.problem"),
+    "projects.move_problem": on_record("project.problem"),
+    "reports.set_instruction": on_record("report.supervise"),
+    "clusters.detail": on_record("cluster.view"),
+    "clusters.targets": on_record("cluster.view"),
+    "targets.import_preview": uploaded("target"),
+    "targets.import_errors": uploaded("target"),
+    "targets.import_commit": uploaded("target", to_commit=True),
+    "projects.import_preview": uploaded("project"),
+    "projects.import_errors": uploaded("project"),
+    "projects.import_commit": uploaded("project", to_commit=True),
+    "main.notification": addressee,
+    "main.read_notification": addressee,
+    "reports.archive_download": archive_reader,
+    "admin.edit_user": route_only,
+    "admin.toggle_active": route_only,
+    "admin.end_sessions": route_only,
+    "admin.reset_password": route_only,
+    "admin.message": route_only,
+    "admin.retry_message": route_only,
+    "admin.update_rule": route_only,
+    "admin.delete_calendar_day": route_only,
+}
+
+
+@dataclass
+class World:
+    """The actor and, per URL argument group, named variants: (URL values, the record's Subject)."""
+
+    actor: Actor | None
+    variants: dict[str, dict[str, tuple[dict, Subject]]] = field(default_factory=dict)
+
+    def add(self, group: str, name: str, values: dict, subject: Subject) -> None:
+        self.variants.setdefault(group, {})[name] = (values, subject)
+
+
+def record_subject(record) -> Subject:
+    return Subject(record.entity_type, record.region_id, record.owner_id)
+
+
+def build_world(app, role: str, scope: str | None) -> World:
+    """Records of the actor, of an officer inside 南湖区 and of one outside it, one of each kind."""
+    actor_id = make_user(app, role, scope) if scope else None
+    inside, outside = make_user(app, "officer", INSIDE), make_user(app, "officer", OUTSIDE)
+    owners = {"in": inside, "out": outside}
+    if role == "officer":
+        owners["own"] = actor_id
+    targets = {n: make_target(app, uid, OUTSIDE if n == "out" else INSIDE) for n, uid in owners.items()}
+    projects = {n: make_project(app, uid, OUTSIDE if n == "out" else INSIDE) for n, uid in owners.items()}
+    with app.app_context():
+        user = db.session.get(User, actor_id) if actor_id else None
+        world = World(user and Actor(user.id, user.username, user.role, user.region_id))
+        _add_items(world, targets, projects)
+        _add_clusters_and_archives(world, inside)
+        _add_batches_and_notifications(world, actor_id, inside)
+        _add_admin_records(world, {"self": actor_id, "in": inside, "out": outside})
+        db.session.commit()
+        out = world.variants["target_id"]["out"][1]
+        assert out.region_id == _region_id(OUTSIDE) != _region_id(INSIDE), "嘉善县 must be outside 南湖区"
+        return world
+
+
+def _region_id(name: str) -> int:
+    return db.session.scalar(sa.select(Cluster.region_id).where(Cluster.name == CLUSTER_OF_REGION[name]))
+
+
+def _add_items(world: World, targets: dict, projects: dict) -> None:
+    for name, target_id in targets.items():
+        subject = record_subject(db.session.get(TargetCompany, target_id))
+        world.add("target_id", name, {"target_id": target_id}, subject)
+        world.add("item", f"target/{name}", {"kind": "target", "item_id": target_id}, subject)
+    for name, project_id in projects.items():
+        project = db.session.get(Project, project_id)
+        subject, owner = record_subject(project), project.owner
+        milestone = add_milestone(project, "走查节点", date(2026, 12, 31), owner)
+        category = next(iter(ProblemCategory)).value
+        problem = raise_problem(
+            project,
+            ProblemInput(category, "走查问题", "自然资源和规划局", local_today()),
+            owner,
+            local_today(),
+        )
+        db.session.flush()
+        world.add("project_id", name, {"project_id": project_id}, subject)
+        world.add("item", f"project/{name}", {"kind": "project", "item_id": project_id}, subject)
+        world.add("milestone_id", name, {"milestone_id": milestone.id}, subject)
+        world.add("problem_id", name, {"problem_id": problem.id}, subject)
+
+
+def _add_clusters_and_archives(world: World, author_id: int) -> None:
+    for name, region in (("in", INSIDE), ("out", OUTSIDE)):
+        cluster = db.session.scalar(sa.select(Cluster).where(Cluster.name == CLUSTER_OF_REGION[region]))
+        world.add("cluster_id", name, {"cluster_id": cluster.id}, Subject("cluster", cluster.region_id))
+    for name, region_id in (("city", None), ("in", _region_id(INSIDE)), ("out", _region_id(OUTSIDE))):
+        content = b"<p>weekly</p>"
+        archive = ReportArchive(
+            week="2026-W48", scope_key=f"walk-{name}", scope_label=name, region_id=region_id, fmt="html",
+            filename="调度会.html", content=content, size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(), created_by_id=author_id,
+        )  # fmt: skip
+        db.session.add(archive)
+        db.session.flush()
+        world.add("archive_id", name, {"archive_id": archive.id}, Subject("archive", region_id))
+
+
+BATCH_CONTENT = {
+    "target": "企业名称*,所属集群*,招商渠道*\n走查企业有限公司,南湖区微电子,招商地图\n",
+    "project": "项目名称*,项目单位*,所属集群*,阶段*\n走查项目,走查投资有限公司,南湖区微电子,在谈\n",
+}
+
+
+def _add_batches_and_notifications(world: World, actor_id: int | None, other_id: int) -> None:
+    for whose, user_id in (("mine", actor_id), ("other", other_id)):
+        if user_id is None:
+            continue
+        for kind, text in BATCH_CONTENT.items():
+            content = text.encode()
+            batch = ImportBatch(kind=kind, user_id=user_id, filename="清单.csv", content=content)
+            db.session.add(batch)
+            db.session.flush()
+            subject = Subject("batch", user_id=user_id, batch_kind=kind)
+            world.add("batch_id", f"{whose}/{kind}", {"batch_id": batch.id}, subject)
+        note = Notification(user_id=user_id, kind="walk", title="走查消息", link="/")
+        db.session.add(note)
+        db.session.flush()
+        world.add(
+            "notification_id", whose, {"notification_id": note.id}, Subject("notification", user_id=user_id)
+        )
+
+
+def _add_admin_records(world: World, users: dict) -> None:
+    for name, user_id in users.items():
+        if user_id is not None:
+            world.add("user_id", name, {"user_id": user_id}, Subject("user"))
+    message = OutgoingMessage(
+        channel="inapp", recipient_id=users["in"], subject="走查", body="走查", status="sent", run_at=utcnow()
+    )
+    day = CalendarDay(day=date(2031, 1, 2), is_working=False, note="走查")
+    db.session.add_all([message, day])
+    db.session.flush()
+    world.add("message_id", "any", {"message_id": message.id}, Subject("message"))
+    world.add("day_id", "any", {"day_id": day.id}, Subject("day"))
+    rule_id = db.session.scalar(sa.select(sa.func.min(StallRule.id)))
+    world.add("rule_id", "any", {"rule_id": rule_id}, Subject("rule"))
+
+
+# --- the walk -----------------------------------------------------------------------------------------
+
+
+def declaration_problem(rule, view) -> str | None:
+    """Why the route can't be walked as declared, or None."""
+    if not hasattr(view, "permission"):
+        return f"{rule.endpoint} ({rule.rule}): the view declares no permission (@require or @public)"
+    if getattr(view, "public", False) and rule.endpoint not in PUBLIC:
+        return f"{rule.endpoint} ({rule.rule}): public without review — add it to PUBLIC, or @require a rule"
+    if rule.endpoint in PUBLIC and not getattr(view, "public", False):
+        return f"{rule.endpoint} ({rule.rule}): no longer public — take it out of PUBLIC"
+    if rule.arguments and rule.endpoint not in RECORD_RULES:
+        return f"{rule.endpoint} ({rule.rule}): takes {sorted(rule.arguments)} but RECORD_RULES has no rule for it"
+    if set(rule.methods) - {"GET", "HEAD", "OPTIONS", "POST"}:
+        return f"{rule.endpoint} ({rule.rule}): the walk knows no request for {sorted(rule.methods)}"
+    return None
+
+
+def url_variants(rule, world: World):
+    """(name, URL, subjects) for every combination of the records the rule's arguments can name."""
+    groups = sorted({ARGUMENT_GROUPS.get(name, name) for name in rule.arguments})
+    missing = [g for g in groups if g not in world.variants]
+    if missing:
+        raise LookupError(f"{rule.endpoint} ({rule.rule}): the walk has no records for {missing}")
+    for combination in itertools.product(*(world.variants[g].items() for g in groups)):
+        values = {k: v for _, (vals, _) in combination for k, v in vals.items()}
+        built = rule.build(values, append_unknown=False)
+        if built is None:
+            raise LookupError(f"{rule.endpoint} ({rule.rule}): can't build a URL from {values}")
+        yield "+".join(name for name, _ in combination) or "-", built[1], [s for _, (_, s) in combination]
+
+
+def expected_refusal(endpoint: str, view, user: Actor, subjects: list[Subject]) -> int | None:
+    """The status a refusal must answer (403 or 404), or None when the user is allowed."""
+    if not can(user, view.permission):
+        return 403
+    codes = {RECORD_RULES[endpoint](user, s) for s in subjects}
+    return 404 if 404 in codes else 403 if 403 in codes else None
+
+
+def digest() -> dict[str, str]:
+    """A hash of every row of every table but the audit log."""
+    hashes = {}
+    with db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            if table.name not in EXCLUDED_TABLES:
+                rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
+                hashes[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return hashes
+
+
+def verdict(method: str, expected: int | str | None, got: int | str) -> str | None:
+    """What is wrong with the answer, or None."""
+    if expected is not None:
+        return None if got == expected else f"expected {expected}, answered {got}"
+    if got == TO_LOGIN:  # the session ended: a POST may do that (logout), a GET may not
+        return f"allowed, but answered {got}" if method == "GET" else None
+    if not isinstance(got, int) or got in (401, 403, 404) or got >= 500:
+        return f"allowed, but answered {got}"
+    return None
+
+
+class Walker:
+    """Sends the requests as one actor, logging in again whenever an allowed request may have ended
+    the session (logout, a reset password, "end sessions" on oneself)."""
+
+    def __init__(self, app, world: World):
+        self.app, self.world, self.failures, self.count = app, world, [], 0
+        self.client = self._login()
+        self.before = None
+
+    def _login(self):
+        client = self.app.test_client()
+        user = self.world.actor
+        if user is None:
+            return client
+        with self.app.app_context():
+            current = db.session.get(User, user.id)
+            if not current.check_password(PASSWORD):
+                set_password(current, PASSWORD)
+            current.must_change_password, current.active = False, True
+            db.session.commit()
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302 and "/login" not in response.location, "login failed"
+        return client
+
+    def check(self, rule, view, method: str, name: str, url: str, subjects: list[Subject]) -> None:
+        user, self.count = self.world.actor, self.count + 1
+        if user is None:
+            expected = TO_LOGIN if method == "GET" else 401
+        else:
+            expected = expected_refusal(rule.endpoint, view, user, subjects)
+        with self.app.app_context():
+            self.before = self.before or digest()
+        got = self._send(method, url)
+        where = f"{method} {url} [{rule.endpoint}, {name}]"
+        problem = verdict(method, expected, got)
+        if problem:
+            self.failures.append(f"{where}: {problem}")
+        self._check_unchanged(where, expected is not None or method == "GET")
+        if expected is None and method == "POST":
+            self.client, self.before = self._login(), None
+
+    def _send(self, method: str, url: str) -> int | str:
+        try:
+            response = self.client.open(url, method=method, data={})
+        except Exception as error:  # a crash is a finding, and the walk goes on
+            return f"{type(error).__name__}: {error}"
+        if response.status_code == 302 and (response.location or "").startswith("/login"):
+            return TO_LOGIN
+        return response.status_code
+
+    def _check_unchanged(self, where: str, must_be_unchanged: bool) -> None:
+        if not must_be_unchanged:
+            self.before = None
+            return
+        with self.app.app_context():
+            after = digest()
+        changed = sorted(t for t in after if after[t] != self.before.get(t))
+        if changed:
+            self.failures.append(f"{where}: changed {changed}")
+        self.before = after
+
+    def walk(self) -> None:
+        rules = sorted(self.app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+        stale = sorted(RECORD_RULES.keys() - {rule.endpoint for rule in rules})
+        self.failures += [f"RECORD_RULES names {endpoint}, which is no longer a route" for endpoint in stale]
+        for rule in rules:
+            view = self.app.view_functions[rule.endpoint]
+            if rule.endpoint in SKIPPED:
+                continue
+            problem = declaration_problem(rule, view)
+            if problem or rule.endpoint in PUBLIC:
+                self.failures += [problem] if problem else []
+                continue
+            try:
+                variants = list(url_variants(rule, self.world))
+            except LookupError as error:
+                self.failures.append(str(error))
+                continue
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                for name, url, subjects in variants:
+                    self.check(rule, view, method, name, url, subjects)
+
+
+@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{SCOPE_IDS[s]}".strip("-") for r, s in ACTORS])
+def test_every_route_answers_each_role_and_scope_as_the_permission_rules_say(app, role, scope):
+    walker = Walker(app, build_world(app, role, scope))
+    walker.walk()
+    walkable = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIPPED | PUBLIC]
+    assert walker.count >= len(walkable)
+    report = "\n".join(walker.failures)
+    assert not walker.failures, f"{len(walker.failures)} problems in {walker.count} requests:\n{report}"
