@@ -98,3 +98,35 @@ def project_state(app, project_id: int) -> tuple:
             )
         ]
         return (p.name, p.stage, p.owner_id, p.version, p.next_follow_up_on, *counts)
+
+
+# Every role in both kinds of scope: the actors of the list and report permission matrices.
+ACTORS = [
+    ("officer", "南湖区"),
+    ("officer", "全市"),
+    ("head", "南湖区"),
+    ("head", "全市"),
+    ("viewer", "南湖区"),
+    ("viewer", "全市"),
+    ("admin", "全市"),
+]
+
+
+def count_statements(app, client, path: str) -> int:
+    """SQL statements one (warmed-up) GET of path issues, PRAGMAs aside."""
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith("PRAGMA"):
+            statements.append(statement)
+
+    client.get(path)  # warm up: connection set-up and caches are not the page's work
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)

@@ -19,22 +19,13 @@ from crm.reports.dashboard import Figure, breakdown, events, trend_weeks
 from crm.reports.scope import ReportScope
 from crm.timeutil import local_today
 from tests.conftest import make_user
-from tests.factories import cluster_id, make_project, make_target
+from tests.factories import ACTORS, cluster_id, count_statements, make_project, make_target
 from tests.test_project_lists import add_problem
 from tests.test_warning_filters import project as warned_project
 from tests.test_warning_filters import target as warned_target
 
 EVERYONE = {"officer", "head", "viewer", "admin"}
 DASHBOARD_ROUTES = {"reports.dashboard": ("GET", "/reports/dashboard", EVERYONE)}
-ACTORS = [
-    ("officer", "南湖区"),
-    ("officer", "全市"),
-    ("head", "南湖区"),
-    ("head", "全市"),
-    ("viewer", "南湖区"),
-    ("viewer", "全市"),
-    ("admin", "全市"),
-]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PATH = "/reports/dashboard"
 
@@ -515,25 +506,6 @@ def test_dashboard_is_in_the_navigation(auth, client):
     assert 'href="/reports/dashboard">报表</a>' in _html(client, "/")
 
 
-def _count_statements(app, client, path: str) -> int:
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith("PRAGMA"):
-            statements.append(statement)
-
-    client.get(path)  # warm up
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
-
-
 @pytest.mark.parametrize(("scope", "query"), [("全市", ""), ("全市", "?cluster=1"), ("南湖区", "")])
 def test_statement_count_does_not_grow_with_the_data(app, auth, client, officers, scope, query):
     auth.login(role="head", scope=scope)
@@ -550,8 +522,8 @@ def test_statement_count_does_not_grow_with_the_data(app, auth, client, officers
             add_problem(app, project_id, f"责任单位{i % 4}", ["用地", "用电"][i % 2])
 
     populate(0, 3)
-    few = _count_statements(app, client, PATH + query)
+    few = count_statements(app, client, PATH + query)
     populate(3, 24)
-    many = _count_statements(app, client, PATH + query)
+    many = count_statements(app, client, PATH + query)
     assert few == many, f"{few} statements with 3 items of each kind, {many} with 27"
     assert many <= 22

@@ -5,7 +5,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from crm.extensions import db
@@ -14,7 +13,7 @@ from crm.projects.queries import ProjectFilters, board_data
 from crm.timeutil import local_today
 from tests import factories
 from tests.conftest import make_user
-from tests.factories import cluster_id
+from tests.factories import ACTORS, cluster_id, count_statements
 
 EVERYONE = {"officer", "head", "viewer", "admin"}
 # endpoint -> (method, path, roles allowed): the pipeline's list pages (no record in the path).
@@ -24,15 +23,6 @@ PROJECT_LIST_ROUTES = {
     "projects.export": ("GET", "/projects/export.xlsx", EVERYONE),
     "projects.problems": ("GET", "/projects/problems", EVERYONE),
 }
-ACTORS = [
-    ("officer", "南湖区"),
-    ("officer", "全市"),
-    ("head", "南湖区"),
-    ("head", "全市"),
-    ("viewer", "南湖区"),
-    ("viewer", "全市"),
-    ("admin", "全市"),
-]
 
 
 def make_project(
@@ -244,25 +234,6 @@ def test_board_offers_the_evidence_form_only_to_those_who_may_move(app, auth, cl
     assert f"/projects/{mine}/stage?to=%E5%9C%A8%E5%BB%BA" in _html(client, "/projects/board")
 
 
-def _count_statements(app, client, path: str) -> int:
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith("PRAGMA"):
-            statements.append(statement)
-
-    client.get(path)  # warm up: connection set-up and caches are not the page's work
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
-
-
 def _populate(app, owners: list[int], count: int) -> None:
     stages = ["在谈", "拟建", "在建", "建成投产", "暂缓", "终止"]
     today = jiaxing_today(app)
@@ -282,9 +253,9 @@ def test_statement_count_does_not_grow_with_the_projects(app, auth, client, path
     owners = [make_user(app, role="officer", scope="南湖区") for _ in range(4)]
     auth.login(role="head", scope="全市")
     _populate(app, owners, 3)
-    few = _count_statements(app, client, path)
+    few = count_statements(app, client, path)
     _populate(app, owners, 57)
-    many = _count_statements(app, client, path)
+    many = count_statements(app, client, path)
     assert few == many, f"{path}: {few} statements with 3 projects, {many} with 60"
 
 

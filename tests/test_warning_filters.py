@@ -15,19 +15,10 @@ from crm.reminders.rules import evaluate
 from crm.targets.queries import TargetFilters
 from crm.timeutil import local_today
 from tests.conftest import make_user
-from tests.factories import cluster_id, make_project, make_target
+from tests.factories import ACTORS, cluster_id, count_statements, make_project, make_target
 
 EVERYONE = {"officer", "head", "viewer", "admin"}
 WARNING_ROUTES = {"warnings.overview": ("GET", "/warnings", EVERYONE)}
-ACTORS = [
-    ("officer", "南湖区"),
-    ("officer", "全市"),
-    ("head", "南湖区"),
-    ("head", "全市"),
-    ("viewer", "南湖区"),
-    ("viewer", "全市"),
-    ("admin", "全市"),
-]
 # How late the next follow-up is, in calendar days: a month late is long past the 5 working days of
 # escalation (红灯); a day late is stalled but not escalated (黄灯); a date ahead is no stall.
 LATE_DAYS = {"red": 30, "yellow": 1, None: -3}
@@ -400,25 +391,6 @@ def test_overview_is_in_the_navigation(auth, client):
     assert 'href="/warnings">预警</a>' in html
 
 
-def _count_statements(app, client, path: str) -> int:
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith("PRAGMA"):
-            statements.append(statement)
-
-    client.get(path)  # warm up
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
-
-
 @pytest.mark.parametrize("path", ["/warnings", "/targets/?warning=any", "/projects/?warning=red"])
 def test_statement_count_does_not_grow_with_the_items(app, auth, client, people, path):
     auth.login(role="head", scope="全市")
@@ -432,9 +404,9 @@ def test_statement_count_does_not_grow_with_the_items(app, auth, client, people,
             project(app, owner, f"批量项目{i}", levels[(i + 1) % 3], region=region)
 
     populate(0, 3)
-    few = _count_statements(app, client, path)
+    few = count_statements(app, client, path)
     populate(3, 30)
-    many = _count_statements(app, client, path)
+    many = count_statements(app, client, path)
     assert few == many, f"{path}: {few} statements with 6 items, {many} with 66"
 
 
