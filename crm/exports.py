@@ -151,11 +151,16 @@ def _letter(index: int) -> str:
     return get_column_letter(index)
 
 
-def xlsx_response(content: bytes, filename: str):
-    """A download of an .xlsx file with its Chinese file name (RFC 5987) and an ASCII fallback."""
+def file_response(content: bytes, filename: str, mimetype: str):
+    """A download with its Chinese file name (RFC 5987) and an ASCII fallback of the same extension."""
     from urllib.parse import quote
 
     from flask import Response
 
-    disposition = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, mimetype=XLSX_MIMETYPE, headers={"Content-Disposition": disposition})
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    disposition = f"attachment; filename=\"export.{extension}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, mimetype=mimetype, headers={"Content-Disposition": disposition})
+
+
+def xlsx_response(content: bytes, filename: str):
+    return file_response(content, filename, XLSX_MIMETYPE)

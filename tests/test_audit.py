@@ -221,3 +221,38 @@ def test_pruning_keeps_at_least_180_days(app, runner):
     with app.app_context():
         left = set(db.session.scalars(sa.select(AuditEvent.username).where(AuditEvent.username.like("d%"))))
     assert left == {"d179", "d1"}
+
+
+def test_someone_elses_message_and_archive_are_404_and_audited(app, auth, client):
+    from crm.models import Notification, ReportArchive
+
+    other = make_user(app, "officer", "嘉善县")
+    with app.app_context():
+        note = Notification(user_id=other, kind="test", title="别人的消息")
+        archive = ReportArchive(
+            week="2026-W46",
+            scope_key="city",
+            scope_label="嘉兴市",
+            region_id=None,
+            fmt="xlsx",
+            filename="x.xlsx",
+            content=b"x",
+            size=1,
+            sha256="0" * 64,
+            created_by_id=other,
+        )
+        db.session.add_all([note, archive])
+        db.session.commit()
+        note_id, archive_id = note.id, archive.id
+    auth.login(role="head", scope="南湖区")
+    assert client.get(f"/notifications/{note_id}").status_code == 404
+    assert client.post(f"/notifications/{note_id}/read").status_code == 404
+    assert client.get(f"/reports/archive/{archive_id}").status_code == 404
+    denied = [(e.entity_type, e.entity_id, e.changes) for e in events(app, action="access.denied")]
+    assert denied == [
+        ("notification", note_id, "notification.view（404）"),
+        ("notification", note_id, "notification.view（404）"),
+        ("report_archive", archive_id, "report.view（404）"),
+    ]
+    with app.app_context():
+        assert db.session.get(Notification, note_id).read_at is None

@@ -10,7 +10,7 @@ from crm.forms import FollowUpForm
 from crm.main import bp
 from crm.models import Notification
 from crm.notifications import mark_read
-from crm.permissions import public, require
+from crm.permissions import public, refuse, require
 from crm.reminders.services import digest_items
 from crm.reminders.warnings import warnings_for
 from crm.timeutil import local_today
@@ -48,13 +48,21 @@ def notifications():
     return render_template("main/notifications.html", page=page, form=ConfirmForm())
 
 
+def _own_notification(notification_id: int) -> Notification:
+    """The signed-in user's message; anyone else's is refused (audited) as if it did not exist."""
+    message = db.session.get(Notification, notification_id)
+    if message is None:
+        abort(404)
+    if message.user_id != current_user.id:
+        refuse(404, "notification.view", message)
+    return message
+
+
 @bp.get("/notifications/<int:notification_id>")
 @require("notification.view")
 def notification(notification_id: int):
     """A message in full; a reminder digest lists its items with their warning as of now."""
-    message = db.session.get(Notification, notification_id)
-    if message is None or message.user_id != current_user.id:
-        abort(404)
+    message = _own_notification(notification_id)
     items = digest_items(message)
     stalls = warnings_for(items)
     return render_template(
@@ -65,9 +73,7 @@ def notification(notification_id: int):
 @bp.post("/notifications/<int:notification_id>/read")
 @require("notification.view")
 def read_notification(notification_id: int):
-    message = db.session.get(Notification, notification_id)
-    if message is None or message.user_id != current_user.id:
-        abort(404)
+    message = _own_notification(notification_id)
     mark_read(current_user, notification_id)
     db.session.commit()
     target = message.link if message.link.startswith("/") and not message.link.startswith("//") else None

@@ -16,7 +16,7 @@ from crm.extensions import db
 from crm.forms import Form
 from crm.import_kinds import PROJECTS
 from crm.models import ImportBatch, Role
-from crm.permissions import require
+from crm.permissions import refuse, require
 from crm.projects import bp
 from crm.projects.import_columns import template_xlsx
 from crm.projects.importer import analyse, bad_rows_file, check_file, commit_import
@@ -44,7 +44,7 @@ def _load_batch(batch_id: int, to_commit: bool = False) -> ImportBatch:
     if batch is None or batch.kind != KIND:
         abort(404)
     if batch.user_id != current_user.id and (to_commit or current_user.role != Role.ADMIN):
-        abort(404)
+        refuse(404, "project.import", batch)  # someone else's upload: audited, and no hint it exists
     return batch
 
 

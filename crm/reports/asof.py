@@ -110,16 +110,7 @@ def snapshot(kind: str, at: datetime, scope: ReportScope) -> Snapshot:
     """The state at `at` of every target company ("target") or project ("project") in scope."""
     model = MODELS[kind]
     names = {"region": _ids_by_name(Region), "cluster": _ids_by_name(Cluster)}
-    relocated = sa.select(HistoryEntry.entity_id).where(
-        HistoryEntry.entity_type == kind,
-        HistoryEntry.field.in_(("region", "cluster")),
-        HistoryEntry.created_at > at,
-    )
-    rows = db.session.execute(
-        sa.select(*_columns(model)).where(
-            model.created_at <= at, sa.or_(scope.clause(model), model.id.in_(relocated))
-        )
-    ).mappings()
+    rows = db.session.execute(sa.select(*_columns(model)).where(_candidates(kind, at, scope))).mappings()
     states = {row["id"]: dict(row) for row in rows}
     _rewind(kind, states, at, names)
     _stage_starts(kind, states, at)
@@ -130,6 +121,17 @@ def snapshot(kind: str, at: datetime, scope: ReportScope) -> Snapshot:
         if scope.covers(state.region_id, state.cluster_id):
             result.items[state.id] = state
     return result
+
+
+def _candidates(kind: str, at: datetime, scope: ReportScope) -> sa.ColumnElement[bool]:
+    """Items that existed at `at` and may have been in scope then: in it now, or moved since."""
+    model = MODELS[kind]
+    relocated = sa.select(HistoryEntry.entity_id).where(
+        HistoryEntry.entity_type == kind,
+        HistoryEntry.field.in_(("region", "cluster")),
+        HistoryEntry.created_at > at,
+    )
+    return sa.and_(model.created_at <= at, sa.or_(scope.clause(model), model.id.in_(relocated)))
 
 
 def _columns(model) -> list:
@@ -274,13 +276,8 @@ def _follow_ups(kind: str, states: dict[int, dict], at: datetime, scope: ReportS
             .label("rank"),
         )
         .join(model, model.id == key)
-        .where(FollowUp.created_at <= at, model.created_at <= at)
+        .where(FollowUp.created_at <= at, _candidates(kind, at, scope))
     )
-    if scope.region_id or scope.reader_region_id or scope.cluster_id:
-        relocated = sa.select(HistoryEntry.entity_id).where(
-            HistoryEntry.entity_type == kind, HistoryEntry.field.in_(("region", "cluster"))
-        )
-        recorded = recorded.where(sa.or_(scope.clause(model), model.id.in_(relocated)))
     # An item first followed up after `at` had no follow-up then.
     later = sa.select(key).where(FollowUp.created_at > at, key.is_not(None)).distinct()
     for (item_id,) in db.session.execute(later):

@@ -58,10 +58,3 @@ def archive(summary: WeeklySummary, fmt: str, filename: str, content: bytes, act
     )
     db.session.add(record)
     return record
-
-
-def archive_clause(user: User) -> sa.ColumnElement[bool]:
-    """Archived exports the user may read: all for the city, their region's for a region."""
-    if user.region_id is None:
-        return sa.true()
-    return ReportArchive.region_id == user.region_id

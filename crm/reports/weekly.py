@@ -15,9 +15,11 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import (
+    Cluster,
     HistoryEntry,
     ProblemStatus,
     ProjectStage,
+    Region,
     StallRule,
     SupervisionNote,
     TargetStatus,
@@ -202,8 +204,6 @@ def rules_at(at: datetime) -> Rules:
 
 
 def _places() -> dict[str, dict[int, str]]:
-    from crm.models import Cluster, Region
-
     return {
         "region": dict(db.session.execute(sa.select(Region.id, Region.name)).all()),
         "cluster": dict(db.session.execute(sa.select(Cluster.id, Cluster.name)).all()),

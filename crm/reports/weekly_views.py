@@ -1,16 +1,15 @@
 """The weekly 调度会 summary: the page, its exports, 督办 instructions and the archive of record."""
 
-from urllib.parse import quote
-
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from crm.admin.forms import ConfirmForm
+from crm.exports import file_response
 from crm.extensions import db
 from crm.models import Cluster, Project, ReportArchive, TargetCompany
-from crm.permissions import authorize, require
+from crm.permissions import authorize, in_scope, refuse, require, scope_clause
 from crm.reports import bp, records
 from crm.reports.documents import MIMETYPES, render
 from crm.reports.scope import ScopeError, from_args
@@ -64,7 +63,7 @@ def weekly_export():
     if fmt not in MIMETYPES:
         abort(400, "导出格式须为 xlsx、docx 或 html。")
     filename, content = render(summary, fmt)
-    return _download(filename, content, fmt)
+    return file_response(content, filename, MIMETYPES[fmt])
 
 
 @bp.post("/weekly/archive")
@@ -105,7 +104,7 @@ def archive_list():
     stmt = (
         sa.select(ReportArchive)
         .options(joinedload(ReportArchive.created_by), sa.orm.defer(ReportArchive.content))
-        .where(records.archive_clause(current_user))
+        .where(scope_clause(current_user, ReportArchive.region_id))
         .order_by(ReportArchive.id.desc())
     )
     week = request.args.get("week", "").strip()[:8]
@@ -118,19 +117,11 @@ def archive_list():
 @bp.get("/archive/<int:archive_id>")
 @require("report.view")
 def archive_download(archive_id: int):
-    record = db.session.get(ReportArchive, archive_id)
-    allowed = db.session.scalar(
-        sa.select(sa.func.count()).where(ReportArchive.id == archive_id, records.archive_clause(current_user))
-    )
-    if record is None or not allowed:
-        abort(404)
-    return _download(record.filename, record.content, record.fmt)
+    record = db.session.get(ReportArchive, archive_id) or abort(404)
+    if not in_scope(current_user, record.region_id):
+        refuse(404, "report.view", record)
+    return file_response(record.content, record.filename, MIMETYPES[record.fmt])
 
 
 def _scope_args() -> dict:
     return {k: v for k in ("region", "cluster") if (v := request.form.get(k) or request.args.get(k))}
-
-
-def _download(filename: str, content: bytes, fmt: str) -> Response:
-    disposition = f"attachment; filename=\"weekly.{fmt}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": disposition})

@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from wtforms import (
     DecimalField,
     HiddenField,
@@ -50,6 +51,7 @@ def owner_choices(actor: User) -> list[SelectChoice]:
     """Active officers and heads in the actor's scope (the service checks the item's region)."""
     users = db.session.scalars(
         sa.select(User)
+        .options(joinedload(User.region))  # the label names the scope: one query, not one per region
         .where(User.active, User.role.in_(OWNER_ROLES), scope_clause(actor, User.region_id))
         .order_by(User.region_id.is_not(None), User.region_id, User.display_name)
     )
