@@ -61,9 +61,22 @@ def export(fmt: str) -> Callable[[], str]:
     return job
 
 
+def summary_build(weeks_back: int) -> Callable[[], str]:
+    """Rebuild a week's city summary from history, as the first reading of a week does (no cache)."""
+
+    def job() -> str:
+        week = IsoWeek.of(local_today(), local_zone()).shifted(-weeks_back)
+        summary = build(week, resolve(None))
+        return f"{week.code}, {len(summary.warnings)} 通报, {len(summary.events)} events"
+
+    return job
+
+
 def measure_jobs(app: Flask) -> dict:
     """Every job; the real reminder run last, since it writes (its repeat finds nothing new to send)."""
     results = {f"export_{fmt}": timed(app, export(fmt)) for fmt in MIMETYPES}
+    results["weekly_build_last"] = timed(app, summary_build(1))
+    results["weekly_build_current"] = timed(app, summary_build(0))
     results["reminder_dry_run"] = timed(app, scan(dry_run=True))
     results["reminder_run"] = timed(app, scan(dry_run=False), runs=1)
     results["reminder_run_again"] = timed(app, scan(dry_run=False), runs=2)

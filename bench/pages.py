@@ -78,7 +78,8 @@ def page_list(app: Flask, people: People, username: str) -> list[Page]:
         cluster = db.session.scalar(sa.select(Cluster).where(Cluster.name == people.cluster))
         user = db.session.scalar(sa.select(User).where(User.username == username))
         region = user.region_id or cluster.region_id  # a filter inside the reader's scope
-        week = IsoWeek.of(local_today(), local_zone()).shifted(-1).code
+        this_week = IsoWeek.of(local_today(), local_zone())
+        week = this_week.shifted(-1).code
     c = cluster.id
     return [
         Page("healthz", "健康检查（框架，无登录）", "/healthz"),
@@ -104,6 +105,16 @@ def page_list(app: Flask, people: People, username: str) -> list[Page]:
         Page("warnings", "预警", "/warnings"),
         Page("dashboard", "招商看板", "/reports/dashboard"),
         Page("weekly", f"周调度 {week}", f"/reports/weekly?week={week}"),
+        Page(
+            "weekly_warnings",
+            f"周调度 {week} 通报第 2 页",
+            f"/reports/weekly?week={week}&part=warnings&page=2",
+        ),
+        Page(
+            "weekly_current",
+            f"周调度 本周 {this_week.code}（进行中）",
+            f"/reports/weekly?week={this_week.code}",
+        ),
         Page("notifications", "消息中心", "/notifications"),
     ]
 

@@ -19,6 +19,8 @@ JOB_NAMES = {
     "export_xlsx": "周调度导出 .xlsx（含汇总）",
     "export_docx": "周调度导出 .docx（含汇总）",
     "export_html": "周调度导出 HTML 打印页（含汇总）",
+    "weekly_build_last": "周调度汇总首次生成（上周，全市，不用缓存）",
+    "weekly_build_current": "周调度汇总首次生成（本周，全市，不用缓存）",
 }
 
 

@@ -25,11 +25,13 @@ from crm.models import (
     Notification,
     OutgoingMessage,
     ReminderDelivery,
+    ReportCache,
     utcnow,
 )
 
-# Logs and machine bookkeeping are not audited row by row: they are records of events themselves.
-NOT_AUDITED = (AuditEvent, HistoryEntry, Notification, OutgoingMessage, ReminderDelivery)
+# Logs and machine bookkeeping are not audited row by row: they are records of events themselves
+# (or, for the report cache, a copy of what is computed from them).
+NOT_AUDITED = (AuditEvent, HistoryEntry, Notification, OutgoingMessage, ReminderDelivery, ReportCache)
 SECRET_COLUMNS = {"password_hash"}
 # Noise: every edit bumps updated_at; a login is its own event; an archived file's bytes stay in the archive.
 SKIPPED_COLUMNS = {"updated_at", "last_login_at", "content"}

@@ -55,7 +55,8 @@ SCOPE_IDS = {None: "", "全市": "city", "南湖区": "nanhu"}
 INSIDE, OUTSIDE = "南湖区", "嘉善县"  # a 南湖区 user's scope, and a region outside it
 SKIPPED = {"static", "bootstrap.static"}  # files, served by Flask and Bootstrap-Flask
 PUBLIC = {"auth.login", "main.healthz"}  # the only views anyone may reach without logging in
-EXCLUDED_TABLES = {"audit_event"}  # a refusal is audited: the one change it may make
+# A refusal is audited: the one change it may make; a weekly summary read may keep a built copy.
+EXCLUDED_TABLES = {"audit_event", "report_cache"}
 TO_LOGIN = "302→/login"  # how an answer sending the browser to the login page is reported
 ARGUMENT_GROUPS = {"kind": "item", "item_id": "item"}  # arguments naming one record together
 

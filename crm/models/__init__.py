@@ -29,7 +29,7 @@ from crm.models.enums import (
 from crm.models.imports import ImportBatch
 from crm.models.projects import Milestone, Problem, Project
 from crm.models.reminders import STALL_RULE_KEYS, CalendarDay, StallRule
-from crm.models.reports import ReportArchive, SupervisionNote
+from crm.models.reports import ReportArchive, ReportCache, SupervisionNote
 from crm.models.targets import TargetCompany
 from crm.models.users import User
 
@@ -43,6 +43,7 @@ __all__ = [
     "OutgoingMessage",
     "ReminderDelivery",
     "ReportArchive",
+    "ReportCache",
     "SupervisionNote",
     "STALL_RULE_KEYS",
     "CalendarDay",

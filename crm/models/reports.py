@@ -50,3 +50,19 @@ class ReportArchive(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     created_by: Mapped[User] = relationship()
+
+
+class ReportCache(Base):
+    """A built weekly summary, kept while what it was built from is unchanged (crm.reports.cache).
+
+    Not a record of anything: it can be deleted at any time and is rebuilt on the next reading."""
+
+    __tablename__ = "report_cache"
+    __table_args__ = (sa.UniqueConstraint("week", "scope_key", name="uq_report_cache_week_scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(sa.String(8))
+    scope_key: Mapped[str] = mapped_column(sa.String(48))  # ReportScope.key @ the reader's scope
+    stamp: Mapped[str] = mapped_column(sa.String(64))  # what it was built from (crm.reports.cache)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)

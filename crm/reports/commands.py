@@ -5,9 +5,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from crm.reports.cache import weekly_summary
 from crm.reports.documents import MIMETYPES, render
 from crm.reports.scope import ScopeError, resolve
-from crm.reports.weekly import build
 from crm.reports.weeks import IsoWeek
 from crm.timeutil import local_zone
 
@@ -24,7 +24,7 @@ def export_weekly_command(week, region, cluster, fmt, output):
     try:
         iso_week = IsoWeek.parse(week, local_zone())
         scope = resolve(None, region, cluster)
-        summary = build(iso_week, scope)
+        summary = weekly_summary(iso_week, scope)
         _, content = render(summary, fmt)
     except (ScopeError, ValueError) as error:
         raise click.ClickException(str(error)) from None

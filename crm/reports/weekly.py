@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import groupby
 
 import sqlalchemy as sa
 
@@ -45,6 +46,15 @@ EVENT_DATE_LABELS = {
     "signed": "签约日期",
     "started": "实际开工日期",
     "completed": "竣工投产日期",
+}
+
+# The summary's tables, each one a page can show by itself (crm.reports.weekly_views.Window).
+PARTS = {
+    **EVENT_KINDS,
+    "landmarks": "标志性项目",
+    "warnings": "通报",
+    "problems": "要素保障",
+    "next_week": "下周安排",
 }
 
 
@@ -151,8 +161,25 @@ class WeeklySummary:
     def events_of(self, kind: str) -> list[Event]:
         return [event for event in self.events if event.kind == kind]
 
+    def rows_of(self, part: str) -> list:
+        """The rows of one table (a key of PARTS), in the order the files list them."""
+        if part in EVENT_KINDS:
+            return self.events_of(part)
+        if part == "problems":
+            return [problem for _, rows in self.problems_by_unit for problem in rows]
+        return getattr(self, part)
+
+    def level_count(self, level: str) -> int:
+        return sum(1 for w in self.warnings if w.level == level)
+
+    @staticmethod
+    def units(problems: list[OpenProblem]) -> list[tuple[str, list[OpenProblem]]]:
+        """Consecutive problems of the same responsible unit, as (unit, problems), order kept."""
+        return [(unit, list(rows)) for unit, rows in groupby(problems, key=lambda p: p.unit)]
+
     @property
     def problems_by_unit(self) -> list[tuple[str, list[OpenProblem]]]:
+        """Open problems grouped by responsible unit, the unit with most first."""
         grouped: dict[str, list[OpenProblem]] = defaultdict(list)
         for problem in self.problems:
             grouped[problem.unit].append(problem)

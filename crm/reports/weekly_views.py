@@ -1,5 +1,7 @@
 """The weekly 调度会 summary: the page, its exports, 督办 instructions and the archive of record."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,9 +13,10 @@ from crm.extensions import db
 from crm.models import Cluster, Project, ReportArchive, TargetCompany
 from crm.permissions import authorize, in_scope, refuse, require, scope_clause
 from crm.reports import bp, records
+from crm.reports.cache import weekly_summary
 from crm.reports.documents import MIMETYPES, render
 from crm.reports.scope import ScopeError, from_args
-from crm.reports.weekly import WeeklySummary, build
+from crm.reports.weekly import PARTS, WeeklySummary
 from crm.reports.weeks import IsoWeek
 from crm.targets.queries import region_choices
 from crm.timeutil import local_today, local_zone
@@ -33,15 +36,50 @@ def _summary() -> WeeklySummary:
     except ValueError as error:
         abort(400, str(error))
     try:
-        return build(week, scope)
+        return weekly_summary(week, scope)
     except ValueError as error:
         abort(400, str(error))
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which rows of the summary's tables the page shows: the first few of every table, or one table
+    page by page (?part=warnings&page=2). Files always hold every row."""
+
+    part: str | None = None
+    page: int = 1
+    preview: int = 20
+    per_page: int = 100
+
+    def shows(self, key: str) -> bool:
+        return self.part is None or self.part == key
+
+    def rows(self, key: str, rows: list) -> list:
+        if self.part is None:
+            return rows[: self.preview]
+        start = (self.page - 1) * self.per_page
+        return rows[start : start + self.per_page] if key == self.part else []
+
+    def pages(self, total: int) -> int:
+        return max(1, -(-total // self.per_page))
+
+
+def _window() -> Window:
+    part = request.args.get("part")
+    if part is None:
+        return Window()
+    if part not in PARTS:
+        abort(400, "未知的周调度表格。")
+    return Window(part, max(1, request.args.get("page", 1, type=int)))
 
 
 @bp.get("/weekly")
 @require("report.view")
 def weekly():
+    window = _window()
     summary = _summary()
+    if window.part and window.page > window.pages(len(summary.rows_of(window.part))):
+        abort(404)
     this_week = IsoWeek.of(local_today(), local_zone())
     clusters = db.session.scalars(sa.select(Cluster).order_by(Cluster.id)).all()
     return render_template(
@@ -52,6 +90,7 @@ def weekly():
         clusters=clusters,
         form=ConfirmForm(),
         formats=MIMETYPES,
+        window=window,
     )
 
 
