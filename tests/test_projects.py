@@ -162,6 +162,20 @@ def test_desk_puts_overdue_items_first_and_logs_a_follow_up_in_one_click(app, au
     assert "黄灯（停滞）" not in client.get("/").get_data(as_text=True)
 
 
+def test_desk_has_one_follow_up_form_aimed_by_each_items_link(app, auth, client):
+    """Hundreds of items don't mean hundreds of forms: each item's 记录跟进 names its own address."""
+    officer = auth.login(role="officer", scope="南湖区")
+    targets = [make_target(app, officer) for _ in range(3)]
+    project = make_project(app, officer)
+    html = client.get("/").get_data(as_text=True)
+    assert html.count('name="content"') == 1 and html.count('id="desk-follow-up"') == 1
+    for action in [f"/targets/{t}/follow-ups" for t in targets] + [f"/projects/{project}/follow-ups"]:
+        assert f'data-follow-up="{action}"' in html
+    # without script the link leads to the item's page, whose form the anchor points at
+    assert f'href="/projects/{project}#follow-up"' in html
+    assert 'id="follow-up"' in client.get(f"/projects/{project}").get_data(as_text=True)
+
+
 def test_head_desk_shows_only_items_due_this_week_in_scope(app, auth, client):
     auth.login(role="head", scope="南湖区")
     nanhu = make_user(app, role="officer", scope="南湖区")

@@ -304,3 +304,28 @@ def test_desk_follow_up_fields_are_labelled(app, page):
     item.get_by_text("记录跟进").click()
     for label in ("跟进日期", "跟进方式", "下次跟进日期", "跟进情况", "下一步工作"):
         expect(item.get_by_label(label, exact=True)).to_have_count(1, timeout=1000)
+
+
+def test_the_desks_one_form_moves_to_the_item_clicked_and_forgets_what_was_typed(app, page):
+    """The desk has one follow-up form: it opens under the item clicked, aimed at that item."""
+    officer = make_user(app, username="nh.move", scope="南湖区", display_name="钱专员")
+    first, second = "南湖区压力传感器项目", "南湖区射频前端项目"
+    make_project(app, officer, name=first)
+    second_id = make_project(app, officer, name=second)
+    log_in_to_desk(page, "nh.move")
+    one = page.locator(".desk-item").filter(has_text=first)
+    two = page.locator(".desk-item").filter(has_text=second)
+
+    one.get_by_text("记录跟进").click()
+    one.locator("[name=content]").fill("写给第一个项目的内容")
+    two.get_by_text("记录跟进").click()
+    expect(one.locator("form")).to_have_count(0)
+    form = two.locator("form")
+    expect(form).to_be_visible()
+    expect(form).to_have_attribute("action", f"/projects/{second_id}/follow-ups")
+    expect(form.locator("[name=content]")).to_have_value("")  # nothing typed for another item
+    expect(form).to_contain_text(f"本次跟进：{second}")
+    expect(two.get_by_text("记录跟进")).to_have_attribute("aria-expanded", "true")
+
+    two.get_by_text("记录跟进").click()  # a second click closes it
+    expect(form).to_be_hidden()
