@@ -19,8 +19,18 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crm.extensions import db
-from crm.models import Notification, OutgoingMessage, Project, ReminderDelivery, TargetCompany
+from crm.models import (
+    Notification,
+    OutgoingMessage,
+    Project,
+    Region,
+    ReminderDelivery,
+    ReportCache,
+    TargetCompany,
+)
 from crm.reminders import scheduler, services
+from crm.reports.weeks import IsoWeek
+from crm.timeutil import local_today, local_zone
 from crm.workdays import is_working_day
 from tests.conftest import make_user
 from tests.factories import make_project, make_target
@@ -266,12 +276,25 @@ def test_the_scheduler_scans_at_nine_shanghai_time_once_and_retries_every_ten_mi
     retry = by_id["retry"]
     assert retry.func is scheduler.retry_job
     assert isinstance(retry.trigger, IntervalTrigger) and retry.trigger.interval == timedelta(minutes=10)
+    weekly = by_id["weekly-summaries"]
+    assert weekly.func is scheduler.weekly_job
+    assert weekly.trigger.get_next_fire_time(None, after) == datetime(2026, 12, 7, 6, 30, tzinfo=shanghai)
+
+
+def test_the_monday_job_keeps_last_weeks_summary_for_the_city_and_every_region(app):
+    scheduler.weekly_job(app)
+    with app.app_context():
+        kept = db.session.execute(sa.select(ReportCache.week, ReportCache.scope_key)).all()
+        regions = db.session.scalar(sa.select(sa.func.count()).select_from(Region))
+        last_week = IsoWeek.of(local_today(), local_zone()).shifted(-1).code
+    assert regions == 9 and len(kept) == 1 + regions
+    assert {week for week, _ in kept} == {last_week} and "city@city" in {key for _, key in kept}
 
 
 def test_a_scheduler_started_after_the_scan_time_catches_up_now(app, monkeypatch):
     monkeypatch.setitem(app.config, "REMINDER_TIME", "00:00")
     by_id = {job.id: job for job in scheduler.build(app).get_jobs()}
-    assert set(by_id) == {"stall-scan", "retry", "catch-up"}
+    assert set(by_id) == {"stall-scan", "retry", "weekly-summaries", "catch-up"}
     assert by_id["catch-up"].func is scheduler.scan_job
     assert abs(by_id["catch-up"].next_run_time - datetime.now(UTC)) < timedelta(minutes=1)
 

@@ -1,4 +1,5 @@
-"""The single scheduler process (flask --app wsgi scheduler): the stall scan on working days, retries.
+"""The single scheduler process (flask --app wsgi scheduler): the stall scan on working days, retries,
+and on Monday mornings the weekly summaries of the week just ended (crm.reports.cache).
 
 Web workers never start it; production runs exactly one of it beside the WSGI server. A second one
 by mistake sends nothing twice: exactly-once is kept by the database (crm.reminders.services).
@@ -16,12 +17,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from crm.reminders.services import retry_due, run
+from crm.reports import cache as report_cache
+from crm.reports.weeks import IsoWeek
 from crm.workdays import is_working_day
 
 log = logging.getLogger("crm.scheduler")
 
 MISFIRE_GRACE_SECONDS = 30 * 60  # a scan delayed by up to 30 minutes (busy or suspended host) still runs
 RETRY_MINUTES = 10
+WEEKLY_AT = time(6, 30)  # last week's summaries are built before the working day starts
 
 
 def scan_time(app: Flask) -> time:
@@ -59,6 +63,14 @@ def retry_job(app: Flask) -> None:
             log.info("重试发送 %d 条消息", retried)
 
 
+def weekly_job(app: Flask) -> None:
+    """Monday morning: build the week just ended for the city and each region, ready for the 调度会."""
+    with app.app_context():
+        zone = ZoneInfo(app.config["TIMEZONE"])
+        week = IsoWeek.of(datetime.now(zone).date(), zone).shifted(-1)
+        log.info("已生成 %s 周调度汇总 %d 份", week.code, report_cache.prepare(week))
+
+
 def build(app: Flask) -> BlockingScheduler:
     """A BlockingScheduler with the scan (and a catch-up scan now if today's was missed) and retries."""
     zone = ZoneInfo(app.config["TIMEZONE"])
@@ -72,6 +84,12 @@ def build(app: Flask) -> BlockingScheduler:
     )
     scheduler.add_job(
         retry_job, IntervalTrigger(minutes=RETRY_MINUTES, timezone=zone), args=[app], id="retry"
+    )
+    scheduler.add_job(
+        weekly_job,
+        CronTrigger(day_of_week="mon", hour=WEEKLY_AT.hour, minute=WEEKLY_AT.minute, timezone=zone),
+        args=[app],
+        id="weekly-summaries",
     )
     now = datetime.now(zone)
     if now.time() >= at:

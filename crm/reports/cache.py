@@ -70,6 +70,19 @@ def weekly_summary(week: IsoWeek, scope: ReportScope, now: datetime | None = Non
     return _with_instructions(summary)
 
 
+def prepare(week: IsoWeek) -> int:
+    """Build and keep week's summary for the city and for each region (the scheduler does it on
+    Monday morning for the week just ended, so the 调度会 doesn't wait); returns how many were built."""
+    from crm.reports.scope import resolve
+
+    scopes = [resolve(None)]
+    scopes += [resolve(None, region=region_id) for region_id in db.session.scalars(sa.select(Region.id))]
+    for scope in scopes:
+        weekly_summary(week, scope)
+        db.session.rollback()  # let go of the rows read, scope by scope
+    return len(scopes)
+
+
 def clear() -> int:
     """Forget every kept summary (after loading data into the past, e.g. demo data); rows removed."""
     with db.engine.begin() as conn:
