@@ -11,6 +11,7 @@ import time
 from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user, user_logged_in
 
+from crm import audit
 from crm.auth.guard import STATIC_ENDPOINTS
 
 # No inline script, no inline style, nothing from another origin: every asset is served by the app
@@ -67,12 +68,21 @@ def _on_login(sender, user, **extra) -> None:
 
 def session_expired(now: float) -> bool:
     """Whether the current session has been idle too long or has outlived its absolute lifetime."""
+    return bool(expiry_reason(now))
+
+
+def expiry_reason(now: float) -> str:
+    """Why the current session has ended (Chinese, for the audit log), or "" while it is valid."""
     login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
     if not isinstance(login_at, int) or not isinstance(seen_at, int):
-        return True  # a session without a clock (older than this check) is not trusted
-    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
-    lifetime = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
-    return now - seen_at > idle or now - login_at > lifetime
+        return "会话没有计时信息"  # a session older than this check is not trusted
+    idle = current_app.config["SESSION_IDLE_MINUTES"]
+    lifetime = current_app.config["SESSION_ABSOLUTE_HOURS"]
+    if now - login_at > lifetime * 3600:
+        return f"登录已超过 {lifetime} 小时"
+    if now - seen_at > idle * 60:
+        return f"空闲超过 {idle} 分钟"
+    return ""
 
 
 def check_session_age():
@@ -80,9 +90,11 @@ def check_session_age():
     if request.endpoint in STATIC_ENDPOINTS or not current_user.is_authenticated:
         return None
     now = time.time()
-    if not session_expired(now):
+    reason = expiry_reason(now)
+    if not reason:
         session[SEEN_AT] = int(now)
         return None
+    audit.event("session.expired", note=reason)
     logout_user()
     session.clear()
     flash(TIMEOUT_MESSAGE, "warning")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from crm import create_app
 from crm.extensions import db
-from crm.models import FollowUp, TargetCompany, TargetStatus, User
+from crm.models import AuditEvent, FollowUp, TargetCompany, TargetStatus, User
 from crm.security import LOGIN_AT, SEEN_AT
 from crm.timeutil import local_today
 from tests.conftest import PASSWORD, make_user
@@ -42,10 +42,19 @@ def assert_timed_out(client, response, next_path: str | None) -> None:
     assert client.get("/clusters/").status_code == 302  # logged out, not just redirected once
 
 
-def test_a_session_idle_for_31_minutes_is_ended(auth, client):
-    auth.login()
+def expiries(app) -> list[tuple]:
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(AuditEvent.actor_id, AuditEvent.changes).where(AuditEvent.action == "session.expired")
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_a_session_idle_for_31_minutes_is_ended(app, auth, client):
+    user_id = auth.login()
     set_clock(client, seen_ago=31 * MINUTE)
     assert_timed_out(client, client.get("/clusters/"), "/clusters/")
+    assert expiries(app) == [(user_id, "空闲超过 30 分钟")]  # the audit log says whose and why
 
 
 def test_a_session_idle_for_29_minutes_goes_on_and_its_clock_is_refreshed(auth, client):
@@ -57,10 +66,11 @@ def test_a_session_idle_for_29_minutes_goes_on_and_its_clock_is_refreshed(auth, 
     assert client.get("/clusters/").status_code == 200
 
 
-def test_a_session_ends_12_hours_after_login_however_active(auth, client):
-    auth.login()
+def test_a_session_ends_12_hours_after_login_however_active(app, auth, client):
+    user_id = auth.login()
     set_clock(client, login_ago=12 * HOUR + MINUTE, seen_ago=MINUTE)
     assert_timed_out(client, client.get("/projects/"), "/projects/")
+    assert expiries(app) == [(user_id, "登录已超过 12 小时")]
 
 
 def test_a_session_just_under_12_hours_old_goes_on(auth, client):

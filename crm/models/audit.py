@@ -12,6 +12,7 @@ ACTIONS = {
     "login.failure": "登录失败",
     "login.locked": "登录被锁定",
     "logout": "退出登录",
+    "session.expired": "会话超时",
     "access.denied": "越权访问被拒绝",
     "record.create": "新建",
     "record.update": "修改",
