@@ -60,7 +60,7 @@ def test_officer_sees_the_red_badge_and_reminder_then_a_follow_up_clears_it(app,
     # One-click follow-up from the desk.
     nav_link(page, "工作台").click()
     item = page.locator(".desk-item", has_text=COMPANY)
-    item.locator("summary", has_text="记录跟进").click()
+    item.get_by_role("link", name="记录跟进").click()
     form = item.locator("form")
     form.get_by_label("跟进方式").select_option("电话")
     form.get_by_label("跟进情况").fill("电话联系，对方确认下月来嘉考察。")
