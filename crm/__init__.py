@@ -4,6 +4,7 @@ import os
 import secrets
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import Defaults
 
@@ -19,6 +20,7 @@ def create_app(test_config=None) -> Flask:
         app.config.from_mapping(test_config)
     configure_database_url(app)
     ensure_secret_key(app)
+    trust_proxy_headers(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -55,6 +57,13 @@ def ensure_secret_key(app: Flask) -> None:
             f.write(secrets.token_hex(32))
     with open(path) as f:
         app.config["SECRET_KEY"] = f.read().strip()
+
+
+def trust_proxy_headers(app: Flask) -> None:
+    """Take the client's address, scheme and host from PROXY_FIX trusted proxies' X-Forwarded-* headers."""
+    proxies = int(app.config["PROXY_FIX"])
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def register_extensions(app: Flask) -> None:

@@ -134,10 +134,11 @@ def prune_audit_command(days):
 
 def register(app: Flask) -> None:
     from crm.backup_commands import backup_command, restore_command
+    from crm.copy_commands import copy_data_command
     from crm.reminders.commands import remind_command, scheduler_command
     from crm.reports.commands import export_weekly_command
 
     commands = (seed_command, create_user_command, init_admin_command, demo_data_command, prune_audit_command)
-    commands += (backup_command, restore_command)
+    commands += (backup_command, restore_command, copy_data_command)
     for command in (*commands, remind_command, scheduler_command, export_weekly_command):
         app.cli.add_command(command)

@@ -20,6 +20,11 @@ class Defaults:
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12
 
+    # Behind nginx (deploy/nginx-crm.conf): the number of proxies in front of the app whose
+    # X-Forwarded-For/-Proto/-Host headers are trusted (CRM_PROXY_FIX=1). 0 ignores those headers,
+    # as it must when clients reach the app directly and could forge them.
+    PROXY_FIX = 0
+
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_I18N_ENABLED = False  # WTForms' own Chinese messages (crm.forms.Form), no Babel needed
