@@ -5,14 +5,17 @@ region_id, last_follow_up_on, next_follow_up_on and a class attribute follow_up_
 column in follow_up.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.models import FollowUp, FollowUpMethod, User
 from crm.reminders.rules import Rules
+from crm.validation import Conflict
 from crm.workdays import add_working_days
 
 
@@ -109,3 +112,22 @@ def record_from_form(item, actor: User, form, today: date) -> dict[str, str]:
     if not problems:
         log_follow_up(item, actor, data)
     return problems
+
+
+def save_from_form(load: Callable[[], object], actor: User, form, today: date, attempts: int = 2):
+    """Log a submitted follow-up on the item load() returns and commit; (item, problems).
+
+    A follow-up doesn't change what its author saw of the item, so a stage move or edit saved by
+    someone else in between is no conflict: the follow-up is checked again against the item as now
+    saved and logged on it. Only when that keeps happening is it refused (nothing saved)."""
+    for _ in range(attempts):
+        item = load()
+        problems = record_from_form(item, actor, form, today)
+        if problems:
+            return item, problems
+        try:
+            db.session.commit()
+            return item, {}
+        except StaleDataError:
+            db.session.rollback()
+    return load(), {"": Conflict.MESSAGE}

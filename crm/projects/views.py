@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm import history
 from crm.extensions import db
-from crm.followups import follow_up_limit, follow_ups_for, record_from_form
+from crm.followups import follow_up_limit, follow_ups_for, save_from_form
 from crm.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
 from crm.models import Problem, ProjectStage, Role, User
 from crm.models.projects import Milestone, Project
@@ -171,9 +171,9 @@ def add_follow_up(project_id: int):
     project = authorize("project.follow_up", load_project(project_id))
     form = FollowUpForm()
     if form.validate_on_submit():
-        problems = record_from_form(project, current_user, form, local_today())
+        reload = lambda: authorize("project.follow_up", load_project(project_id))  # noqa: E731 (checked again on a retry)
+        project, problems = save_from_form(reload, current_user, form, local_today())
         if not problems:
-            db.session.commit()
             flash("跟进记录已保存。", "success")
             return redirect(
                 safe_back() or url_for("projects.detail", project_id=project.id, _anchor="follow-ups")

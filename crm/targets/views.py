@@ -9,7 +9,7 @@ from crm import history
 from crm.bulk import bulk_reassign
 from crm.exports import xlsx_response
 from crm.extensions import db
-from crm.followups import follow_up_limit, follow_ups_for, record_from_form
+from crm.followups import follow_up_limit, follow_ups_for, save_from_form
 from crm.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
 from crm.models import Cluster, TargetCompany, User
 from crm.ownership import reassign_all
@@ -193,9 +193,9 @@ def add_follow_up(target_id: int):
     target = authorize("target.follow_up", _load(target_id))
     form = FollowUpForm()
     if form.validate_on_submit():
-        problems = record_from_form(target, current_user, form, local_today())
+        reload = lambda: authorize("target.follow_up", _load(target_id))  # noqa: E731 (checked again on a retry)
+        target, problems = save_from_form(reload, current_user, form, local_today())
         if not problems:
-            db.session.commit()
             flash("跟进记录已保存。", "success")
             return redirect(
                 safe_back() or url_for("targets.detail", target_id=target.id, _anchor="follow-ups")
