@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
 from crm.models import AuditEvent, CalendarDay, Cluster, Region, ReportCache, SupervisionNote, User
-from crm.reports.scope import ReportScope
+from crm.reports.scope import ReportScope, resolve
 from crm.reports.weekly import (
     Event,
     Figure,
@@ -72,9 +72,7 @@ def weekly_summary(week: IsoWeek, scope: ReportScope, now: datetime | None = Non
 
 def prepare(week: IsoWeek) -> int:
     """Build and keep week's summary for the city and for each region (the scheduler does it on
-    Monday morning for the week just ended, so the 调度会 doesn't wait); returns how many were built."""
-    from crm.reports.scope import resolve
-
+    Monday morning for the week just ended, so the 调度会 doesn't wait); returns how many scopes."""
     scopes = [resolve(None)]
     scopes += [resolve(None, region=region_id) for region_id in db.session.scalars(sa.select(Region.id))]
     for scope in scopes:
