@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import HistoryEntry, Project, Region, TargetCompany
 from crm.reports.charts import Bar, Series, bar_chart, column_chart, fit, lengths, text_width
-from crm.reports.dashboard import Figure, breakdown, events, trend_weeks
+from crm.reports.dashboard import Figure, breakdown, events
+from crm.reports.dashboard_tables import trend_weeks
 from crm.reports.scope import ReportScope
 from crm.timeutil import local_today
 from tests.conftest import make_user
