@@ -18,8 +18,8 @@ from crm.reminders.rules import RED, YELLOW, Rules, Stall
 from crm.reminders.warnings import warnings_for
 from crm.timeutil import local_zone
 
-# Items per kind: a desk is a to-do list; the full lists (filtered by 红灯或黄灯) are one click away.
-OFFICER_LIMIT = 200
+# Items per kind, most urgent first: a desk is a to-do list; the full lists are one click away.
+OFFICER_LIMIT = 100
 OVERSIGHT_LIMIT = 30
 OPEN_TARGET = [s for s in TargetStatus if not s.is_closed]
 OPEN_PROJECT = [s for s in ProjectStage if not s.is_closed]
@@ -42,10 +42,18 @@ def week_end(today: date) -> date:
     return today + timedelta(days=6 - today.weekday())
 
 
-def desk_items(user: User, today: date) -> list[DeskItem]:
+@dataclass
+class Desk:
+    items: list[DeskItem]
+    limit: int  # items per kind at most
+    cut: set[str]  # the kinds ("target", "project") that had more than the limit
+
+
+def desk_items(user: User, today: date) -> Desk:
     """Open items of (or, for heads and readers, in the scope of) user, most urgent first."""
     as_of, rules, zone = datetime.now(UTC), Rules.load(db.session), local_zone()
-    found = []
+    limit = OFFICER_LIMIT if user.role == Role.OFFICER else OVERSIGHT_LIMIT
+    found, cut = [], set()
     for model, open_values, column in (
         (TargetCompany, OPEN_TARGET, TargetCompany.status),
         (Project, OPEN_PROJECT, Project.stage),
@@ -60,11 +68,14 @@ def desk_items(user: User, today: date) -> list[DeskItem]:
             .order_by(model.next_follow_up_on.is_(None), model.next_follow_up_on, model.id)
         )
         if user.role == Role.OFFICER:
-            stmt = stmt.where(model.owner_id == user.id).limit(OFFICER_LIMIT)
+            stmt = stmt.where(model.owner_id == user.id)
         else:
             due = sa.or_(model.next_follow_up_on <= week_end(today), level.is_not(None))
-            stmt = stmt.where(scope_clause(user, model.region_id), due).limit(OVERSIGHT_LIMIT)
-        found += list(db.session.scalars(stmt))
+            stmt = stmt.where(scope_clause(user, model.region_id), due)
+        rows = list(db.session.scalars(stmt.limit(limit + 1)))  # one more tells whether there are more
+        if len(rows) > limit:
+            cut.add(model.entity_type)
+        found += rows[:limit]
     stalls = warnings_for(found)
     items = [
         DeskItem(
@@ -83,7 +94,7 @@ def desk_items(user: User, today: date) -> list[DeskItem]:
             d.item.id,
         )
     )
-    return items
+    return Desk(items, limit, cut)
 
 
 def _group(item, stall: Stall, today: date) -> int:

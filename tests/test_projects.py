@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from crm import history
+from crm import desk, history
 from crm.extensions import db
 from crm.models import Notification, Project, ProjectStage, TargetCompany, TargetStatus, User
 from crm.projects.services import convert_target
@@ -174,6 +174,23 @@ def test_desk_has_one_follow_up_form_aimed_by_each_items_link(app, auth, client)
     # without script the link leads to the item's page, whose form the anchor points at
     assert f'href="/projects/{project}#follow-up"' in html
     assert 'id="follow-up"' in client.get(f"/projects/{project}").get_data(as_text=True)
+
+
+def test_an_officers_long_desk_lists_the_most_urgent_and_links_to_the_rest(app, auth, client, monkeypatch):
+    monkeypatch.setattr(desk, "OFFICER_LIMIT", 2)
+    officer = auth.login(role="officer", scope="南湖区")
+    names = [f"排序企业{n}" for n in range(3)]
+    ids = [make_target(app, officer, name=name) for name in names]
+    make_project(app, officer, name="唯一项目")
+    with app.app_context():
+        for n, target_id in enumerate(ids):  # the first is the most urgent: its follow-up is due first
+            db.session.get(TargetCompany, target_id).next_follow_up_on = today() + timedelta(days=20 + n)
+        db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert "排序企业0" in html and "排序企业1" in html and "排序企业2" not in html
+    assert "唯一项目" in html
+    assert "最紧急的 2 家企业；全部见" in html
+    assert f"/targets/?owner={officer}&amp;sort=next" in html
 
 
 def test_head_desk_shows_only_items_due_this_week_in_scope(app, auth, client):

@@ -22,9 +22,11 @@ from crm.workdays import add_working_days
 def index():
     """我的工作台: the landing page after login."""
     today = local_today()
-    items = desk_items(current_user, today)
+    desk = desk_items(current_user, today)
     form = FollowUpForm(occurred_on=today, next_follow_up_on=add_working_days(today, 5))
-    return render_template("main/desk.html", items=items, groups=GROUPS, today=today, form=form)
+    return render_template(
+        "main/desk.html", desk=desk, items=desk.items, groups=GROUPS, today=today, form=form
+    )
 
 
 @bp.get("/healthz")
