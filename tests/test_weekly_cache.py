@@ -182,3 +182,20 @@ def test_the_page_shows_the_first_rows_of_the_list_and_links_to_all_of_it(app, a
 def test_a_table_or_page_that_does_not_exist_is_refused(app, auth, client, many_warnings, query, status):
     auth.login(role="head")
     assert client.get(f"/reports/weekly?week=2026-W46&{query}").status_code == status
+
+
+def test_each_process_decodes_a_kept_summary_once_and_never_serves_a_replaced_one(app, story, monkeypatch):
+    decoded = []
+    real = cache._decode
+    monkeypatch.setattr(cache, "_decode", lambda *args: decoded.append(1) or real(*args))
+    with app.app_context():
+        weekly_summary(W46, city())  # built and kept (nothing to decode)
+        first = weekly_summary(W46, city())
+        again = weekly_summary(W46, city())
+        assert len(decoded) == 1 and again == first
+        assert again is not first  # each reader gets its own copy (instructions are applied to it)
+        db.session.get(User, story.wang).display_name = "王更名"  # the stamp changes: rebuilt and replaced
+        db.session.commit()
+        renamed = weekly_summary(W46, city())
+        assert {w.officer for w in weekly_summary(W46, city()).warnings} == {"王更名"}
+        assert {w.officer for w in renamed.warnings} == {"王更名"} and len(decoded) == 2

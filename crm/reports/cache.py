@@ -13,8 +13,10 @@ they copy what the audited records already say.
 
 import hashlib
 import json
+import threading
 import typing
 import zlib
+from collections import OrderedDict
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -39,6 +41,10 @@ from crm.reports.weeks import IsoWeek
 
 FORMAT = 1  # raise when WeeklySummary or what build() computes changes: older rows are then rebuilt
 IN_PROGRESS_FOR = timedelta(minutes=5)
+# Decoding thousands of rows costs more than the page: each process also keeps the last few it read.
+DECODED_KEPT = 8
+_decoded: OrderedDict[tuple, WeeklySummary] = OrderedDict()
+_decoded_lock = threading.Lock()
 SECTIONS = {
     "figures": Figure,
     "events": Event,
@@ -57,17 +63,35 @@ def weekly_summary(week: IsoWeek, scope: ReportScope, now: datetime | None = Non
     key = _scope_key(scope)
     stamp = _stamp(week, now)
     row = db.session.execute(
-        sa.select(ReportCache.stamp, ReportCache.built_at, ReportCache.payload).where(
+        sa.select(ReportCache.id, ReportCache.stamp, ReportCache.built_at).where(
             ReportCache.week == week.code, ReportCache.scope_key == key
         )
     ).first()
     summary = None
     if row and row.stamp == stamp and (_complete(week, now) or now - row.built_at < IN_PROGRESS_FOR):
-        summary = _decode(row.payload, week, scope)
+        summary = _read((row.id, row.built_at, row.stamp), week, scope)
     if summary is None:
         summary = build(week, scope, now)
         _keep(week.code, key, stamp, now, _encode(summary))
     return _with_instructions(summary)
+
+
+def _read(version: tuple, week: IsoWeek, scope: ReportScope) -> WeeklySummary | None:
+    """The kept summary (id, built_at, stamp) names, decoded once per process, or None when it can't
+    be read. A row is replaced, never updated, and a new one has a new built_at (SQLite may reuse ids)."""
+    with _decoded_lock:
+        summary = _decoded.get(version)
+        if summary is not None:
+            _decoded.move_to_end(version)
+    if summary is None or summary.week != week or summary.scope != scope:
+        payload = db.session.scalar(sa.select(ReportCache.payload).where(ReportCache.id == version[0]))
+        summary = _decode(payload, week, scope) if payload is not None else None
+        if summary is not None:
+            with _decoded_lock:
+                _decoded[version] = summary
+                while len(_decoded) > DECODED_KEPT:
+                    _decoded.popitem(last=False)
+    return summary
 
 
 def prepare(week: IsoWeek) -> int:
@@ -208,10 +232,10 @@ def _with_instructions(summary: WeeklySummary) -> WeeklySummary:
             )
         )
     }
-    summary.warnings = [
+    warnings = [
         replace(w, instruction=notes.get((w.item_type, w.item_id), ""))
         if w.instruction or (w.item_type, w.item_id) in notes
         else w
         for w in summary.warnings
     ]
-    return summary
+    return replace(summary, warnings=warnings)  # a copy: the decoded summary may be shared
