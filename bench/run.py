@@ -5,6 +5,7 @@ BENCH_DATABASES (default "sqlite postgresql"; PostgreSQL is skipped when the ser
 BENCH_POSTGRES_URL (the server's maintenance database). See bench/__init__.py for the method.
 """
 
+import gc
 import os
 import platform
 import sys
@@ -86,6 +87,9 @@ def measure_pages(app: Flask, people, password: str, requests: int, kind: str, s
     """role -> page key -> figures, for the city head and the officer."""
     with app.app_context():
         log = pages.StatementLog(db.engine)
+    # As each gunicorn worker does once the app is loaded (deploy/gunicorn.conf.py, post_worker_init).
+    gc.collect()
+    gc.freeze()
     by_role = {}
     for role, username in (("head", pages.HEAD), ("officer", people.officer)):
         client = pages.login(app, username, password)
@@ -103,6 +107,7 @@ def measure_pages(app: Flask, people, password: str, requests: int, kind: str, s
             say(
                 f"{kind} s{scale} {role:7} {page.key:18} p50 {figures['p50_ms']:7.1f}  p95 {figures['p95_ms']:7.1f}  {figures['statements']} st"
             )
+    gc.unfreeze()
     return by_role
 
 

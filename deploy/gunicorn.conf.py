@@ -6,6 +6,7 @@ Options given on the command line (e.g. --bind) win over these. The reminder sch
 started here: it is its own single process (deploy/crm-scheduler.service), however many workers run.
 """
 
+import gc
 import os
 
 # Only nginx on the same machine talks to gunicorn; clients never reach this port.
@@ -69,3 +70,10 @@ if os.environ.get("RUNTIME_DIRECTORY"):
     control_socket = os.path.join(os.environ["RUNTIME_DIRECTORY"].split(":")[0], "gunicorn.ctl")
 else:
     control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """After a worker has loaded the app: move what is alive now (modules, templates, metadata, some
+    150,000 objects) to the permanent generation, so the full collections that requests' garbage sets
+    off don't scan it every time (otherwise a 20–50 ms pause in an occasional request)."""
+    gc.freeze()
