@@ -315,11 +315,7 @@ def _insert_deliveries(found: Digest, message_id: int) -> set[tuple[str, int, st
     table = ReminderDelivery.__table__
     # One cached statement for any number of rows: SQLAlchemy batches them ("insertmanyvalues")
     # and gathers RETURNING from every batch; compiling a VALUES list per chunk cost seconds.
-    stmt = (
-        insert(table)
-        .on_conflict_do_nothing()
-        .returning(table.c.item_type, table.c.item_id, table.c.level)
-    )
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.item_type, table.c.item_id, table.c.level)
     claimed.update(tuple(row) for row in db.session.execute(stmt, rows))
     return claimed
 
