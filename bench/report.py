@@ -16,9 +16,9 @@ JOB_NAMES = {
     "reminder_dry_run": "停滞提醒扫描（dry run）",
     "reminder_run": "停滞提醒扫描并发送（首次，写入）",
     "reminder_run_again": "再次扫描（已发送过，无新内容）",
-    "export_xlsx": "周调度导出 .xlsx（含汇总）",
-    "export_docx": "周调度导出 .docx（含汇总）",
-    "export_html": "周调度导出 HTML 打印页（含汇总）",
+    "export_xlsx": "周调度导出 .xlsx（汇总已生成）",
+    "export_docx": "周调度导出 .docx（汇总已生成）",
+    "export_html": "周调度导出 HTML 打印页（汇总已生成）",
     "weekly_build_last": "周调度汇总首次生成（上周，全市，不用缓存）",
     "weekly_build_current": "周调度汇总首次生成（本周，全市，不用缓存）",
 }

@@ -137,7 +137,10 @@ def _cell(sheet, value, column: Column, zone: ZoneInfo):
         return cell
     if isinstance(value, list | tuple):
         value = "、".join(str(v) for v in value)
-    return _text_cell(sheet, str(value))
+    text = str(value)
+    if text[:1] != "=" and not ILLEGAL_CHARACTERS_RE.search(text):
+        return text  # a plain string: openpyxl writes it as one, without a styled cell of ours
+    return _text_cell(sheet, text)
 
 
 def neutralise(text: str) -> str:
