@@ -25,6 +25,9 @@ class Project(Base):
         sa.Index("ix_project_region_stage", "region_id", "stage"),
         sa.Index("ix_project_owner_stage", "owner_id", "stage"),
         sa.Index("ix_project_stage_updated", "stage", "updated_at"),
+        # The dashboard, as on target_company.
+        sa.Index("ix_project_stage_cluster_region", "stage", "cluster_id", "region_id", "total_investment"),
+        sa.Index("ix_project_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

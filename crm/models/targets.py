@@ -33,6 +33,10 @@ class TargetCompany(Base):
         sa.CheckConstraint("status != '已放弃' OR abandon_reason IS NOT NULL", name="abandon_has_reason"),
         sa.Index("ix_target_company_region_status", "region_id", "status"),
         sa.Index("ix_target_company_owner_status", "owner_id", "status"),
+        # The dashboard: counts and amounts by status and cluster read from the index alone, and
+        # the 12-week trend of new companies.
+        sa.Index("ix_target_company_status_cluster", "status", "cluster_id", "intended_investment"),
+        sa.Index("ix_target_company_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
