@@ -28,6 +28,7 @@ class Project(Base):
         # The dashboard, as on target_company.
         sa.Index("ix_project_stage_cluster_region", "stage", "cluster_id", "region_id", "total_investment"),
         sa.Index("ix_project_created_at", "created_at"),
+        sa.Index("ix_project_updated", "updated_at", "id"),  # the lists' default order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

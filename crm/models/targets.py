@@ -37,6 +37,8 @@ class TargetCompany(Base):
         # the 12-week trend of new companies.
         sa.Index("ix_target_company_status_cluster", "status", "cluster_id", "intended_investment"),
         sa.Index("ix_target_company_created_at", "created_at"),
+        # The lists' default order (last changed first): the first page without sorting every row.
+        sa.Index("ix_target_company_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
