@@ -14,6 +14,7 @@ The module functions build a small one per call.
 
 from bisect import bisect_right
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar.constants as _official
 import sqlalchemy as sa
@@ -66,8 +67,7 @@ class WorkCalendar:
             raise ValueError("last must not be before first")
         self.first, self.last = first, last
         self.overrides = load_overrides(first, last) if overrides is None else overrides
-        span = (first + timedelta(n) for n in range((last - first).days + 1))
-        self.days = [day for day in span if self._decide(day)]
+        self.days = _working_days(first, last, frozenset(self.overrides.items()))
 
     def _decide(self, day: date) -> bool:
         worked = self.overrides.get(day)
@@ -109,6 +109,15 @@ class WorkCalendar:
         if end <= start:
             return 0
         return self.count(end) - self.count(start)
+
+
+@lru_cache(maxsize=64)
+def _working_days(first: date, last: date, overrides: frozenset) -> tuple[date, ...]:
+    """The worked days from first to last, in order. A pure function of its arguments, kept per
+    process: every list page builds calendars of the same three years, several times a request."""
+    decided = dict(overrides)
+    span = (first + timedelta(n) for n in range((last - first).days + 1))
+    return tuple(day for day in span if decided.get(day, _official_or_weekday(day)))
 
 
 def is_working_day(day: date) -> bool:
