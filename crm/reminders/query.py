@@ -11,7 +11,7 @@ checks the expression against evaluate() on generated items.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -50,6 +50,20 @@ def _local_day_postgresql(element, compiler, **kw):
 def local_day_of(column, zone: ZoneInfo, moment: datetime) -> local_day:
     minutes = int(moment.astimezone(zone).utcoffset().total_seconds() // 60)
     return local_day(column, sa.literal(zone.key), sa.literal(f"{minutes:+d} minutes"))
+
+
+@dataclass(frozen=True)
+class Start:
+    """When an item's status or stage began (a UTC timestamp column), for comparing with days."""
+
+    column: sa.ColumnElement
+    day: local_day  # its local calendar day, for comparing with another column
+    zone: ZoneInfo
+
+    def on_or_before(self, day: date) -> sa.ColumnElement[bool]:
+        """Began on day or earlier (local time): a plain comparison with the next local midnight
+        in UTC, so the database does no time-zone arithmetic per row for it."""
+        return self.column < datetime.combine(day + timedelta(days=1), time(), self.zone)
 
 
 @dataclass(frozen=True)
@@ -96,7 +110,8 @@ def stall_level(model, as_of: datetime, rules: Rules, zone: ZoneInfo) -> sa.Colu
     calendar = WorkCalendar(today - timedelta(days=LOOKBACK_DAYS), today)
     is_project = model is Project
     status = Project.stage if is_project else TargetCompany.status
-    started = local_day_of(Project.stage_since if is_project else TargetCompany.status_since, zone, as_of)
+    since = Project.stage_since if is_project else TargetCompany.status_since
+    started = Start(since, local_day_of(since, zone, as_of), zone)
     missed = _largest(calendar.first, today, lambda p: add_months(p, MISSED_START_RED_MONTHS) <= today)
     stalled, red = [], []
     for value in ProjectStage if is_project else TargetStatus:
@@ -107,10 +122,12 @@ def stall_level(model, as_of: datetime, rules: Rules, zone: ZoneInfo) -> sa.Colu
         planned = MILESTONES.get(value)
         if planned is not None:
             # 签约未开工 / 在建未竣工: the deadline is max(planned day, the day before the stage began).
-            yellow_parts.append(sa.and_(planned < today, started <= today))
-            red_parts.append(sa.and_(planned <= limits.red, started <= limits.red + timedelta(days=1)))
+            yellow_parts.append(sa.and_(planned < today, started.on_or_before(today)))
+            red_parts.append(
+                sa.and_(planned <= limits.red, started.on_or_before(limits.red + timedelta(days=1)))
+            )
         if value == ProjectStage.SIGNED:
-            red_parts.append(sa.and_(_on_or_before(planned, missed), started <= today))
+            red_parts.append(sa.and_(_on_or_before(planned, missed), started.on_or_before(today)))
         stalled.append(sa.and_(status == value, sa.or_(*yellow_parts)))
         red.append(sa.and_(status == value, sa.or_(*red_parts)))
     return sa.case((sa.or_(*red), RED), (sa.or_(*stalled), YELLOW), else_=sa.null())
@@ -122,18 +139,18 @@ MILESTONES = {
 }
 
 
-def _conditions(model, started, today: date, limits: Thresholds) -> tuple[list, list]:
+def _conditions(model, started: Start, today: date, limits: Thresholds) -> tuple[list, list]:
     """跟进逾期 and 超期未跟进 as (stalled, red) conditions."""
     nxt, last = model.next_follow_up_on, model.last_follow_up_on
-    overdue = sa.and_(nxt.is_not(None), nxt >= started)
+    overdue = sa.and_(nxt.is_not(None), nxt >= started.day)
     return (
         [sa.and_(overdue, nxt < today), _quiet(started, last, limits.quiet)],
         [sa.and_(overdue, nxt <= limits.red), _quiet(started, last, limits.quiet_red)],
     )
 
 
-def _quiet(started, last, day: date | None) -> sa.ColumnElement[bool]:
+def _quiet(started: Start, last, day: date | None) -> sa.ColumnElement[bool]:
     """超期未跟进 by day: max(last follow-up, stage start) on or before day (never without a limit)."""
     if day is None:
         return sa.false()
-    return sa.and_(started <= day, sa.or_(last.is_(None), last <= day))
+    return sa.and_(started.on_or_before(day), sa.or_(last.is_(None), last <= day))
