@@ -302,8 +302,9 @@ def test_desk_follow_up_fields_are_labelled(app, page):
     log_in_to_desk(page, "nh.label")
     item = page.locator(".desk-item").filter(has_text="南湖区功率器件项目")
     item.get_by_text("记录跟进").click()
+    expect(item.locator("form")).to_be_visible()  # the shared form has moved under the item
     for label in ("跟进日期", "跟进方式", "下次跟进日期", "跟进情况", "下一步工作"):
-        expect(item.get_by_label(label, exact=True)).to_have_count(1, timeout=1000)
+        expect(item.get_by_label(label, exact=True)).to_have_count(1)
 
 
 def test_the_desks_one_form_moves_to_the_item_clicked_and_forgets_what_was_typed(app, page):
