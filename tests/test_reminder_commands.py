@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crm.extensions import db
 from crm.models import (
+    Cluster,
     Notification,
     OutgoingMessage,
     Project,
@@ -281,14 +282,16 @@ def test_the_scheduler_scans_at_nine_shanghai_time_once_and_retries_every_ten_mi
     assert weekly.trigger.get_next_fire_time(None, after) == datetime(2026, 12, 7, 6, 30, tzinfo=shanghai)
 
 
-def test_the_monday_job_keeps_last_weeks_summary_for_the_city_and_every_region(app):
+def test_the_monday_job_keeps_last_weeks_summary_for_the_city_every_region_and_cluster(app):
     scheduler.weekly_job(app)
     with app.app_context():
         kept = db.session.execute(sa.select(ReportCache.week, ReportCache.scope_key)).all()
         regions = db.session.scalar(sa.select(sa.func.count()).select_from(Region))
+        clusters = db.session.scalar(sa.select(sa.func.count()).select_from(Cluster))
         last_week = IsoWeek.of(local_today(), local_zone()).shifted(-1).code
-    assert regions == 9 and len(kept) == 1 + regions
-    assert {week for week, _ in kept} == {last_week} and "city@city" in {key for _, key in kept}
+    assert regions == 9 and clusters == 12 and len(kept) == 1 + regions + clusters
+    keys = {key for _, key in kept}
+    assert {week for week, _ in kept} == {last_week} and {"city@city", "cluster-1@city"} <= keys
 
 
 def test_a_scheduler_started_after_the_scan_time_catches_up_now(app, monkeypatch):

@@ -95,10 +95,12 @@ def _read(version: tuple, week: IsoWeek, scope: ReportScope) -> WeeklySummary | 
 
 
 def prepare(week: IsoWeek) -> int:
-    """Build and keep week's summary for the city and for each region (the scheduler does it on
-    Monday morning for the week just ended, so the 调度会 doesn't wait); returns how many scopes."""
+    """Build and keep week's summary for the city and for each region and cluster, as a city-wide
+    reader sees them (the scheduler does it on Monday morning for the week just ended, so the
+    调度会 doesn't wait); returns how many scopes."""
     scopes = [resolve(None)]
     scopes += [resolve(None, region=region_id) for region_id in db.session.scalars(sa.select(Region.id))]
+    scopes += [resolve(None, cluster=cluster_id) for cluster_id in db.session.scalars(sa.select(Cluster.id))]
     for scope in scopes:
         weekly_summary(week, scope)
         db.session.rollback()  # let go of the rows read, scope by scope
