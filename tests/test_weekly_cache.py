@@ -173,6 +173,9 @@ def test_the_page_shows_the_first_rows_of_the_list_and_links_to_all_of_it(app, a
     assert (len(warning_rows(first)), len(warning_rows(second))) == (100, 30)
     assert sorted(map(int, rows)) == sorted(many_warnings)  # every row once, over the two pages
     assert "第 2/2 页" in second and "一、概况" not in second and "返回周调度全文概览" in second
+    # the page links (the lists' own render_pagination) keep the week and the table
+    link = re.search(r'href="\s*(/reports/weekly\?[^"]*page=2[^"]*)"', first)[1].replace("&amp;", "&")
+    assert "part=warnings" in link and "week=2026-W46" in link
 
     document = client.get("/reports/weekly/export?week=2026-W46&format=html").get_data(as_text=True)
     assert document.count("南湖通报测试企业") == 130  # the file holds every row

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
 from crm.admin.forms import ConfirmForm
@@ -22,6 +23,7 @@ from crm.targets.queries import region_choices
 from crm.timeutil import local_today, local_zone
 
 ITEM_MODELS = {"target": TargetCompany, "project": Project}
+WINDOW_PAGE_SIZE = 100  # rows of one summary table per page
 
 
 def _summary() -> WeeklySummary:
@@ -41,15 +43,26 @@ def _summary() -> WeeklySummary:
         abort(400, str(error))
 
 
+class RowsPagination(Pagination):
+    """Flask-SQLAlchemy's Pagination over rows already in memory (one table of a built summary),
+    so the page uses the same render_pagination as every list."""
+
+    def _query_items(self) -> list:
+        rows = self._query_args["rows"]
+        return rows[self._query_offset : self._query_offset + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["rows"])
+
+
 @dataclass(frozen=True)
 class Window:
     """Which rows of the summary's tables the page shows: the first few of every table, or one table
     page by page (?part=warnings&page=2). Files always hold every row."""
 
     part: str | None = None
-    page: int = 1
+    pagination: RowsPagination | None = None
     preview: int = 20
-    per_page: int = 100
 
     def shows(self, key: str) -> bool:
         return self.part is None or self.part == key
@@ -57,29 +70,25 @@ class Window:
     def rows(self, key: str, rows: list) -> list:
         if self.part is None:
             return rows[: self.preview]
-        start = (self.page - 1) * self.per_page
-        return rows[start : start + self.per_page] if key == self.part else []
-
-    def pages(self, total: int) -> int:
-        return max(1, -(-total // self.per_page))
+        return self.pagination.items if key == self.part else []
 
 
-def _window() -> Window:
+def _window(summary: WeeklySummary) -> Window:
+    """The window ?part=&page= asks for: 400 for an unknown table, 404 for a page past its end."""
     part = request.args.get("part")
     if part is None:
         return Window()
     if part not in PARTS:
         abort(400, "未知的周调度表格。")
-    return Window(part, max(1, request.args.get("page", 1, type=int)))
+    page = request.args.get("page", 1, type=int)
+    return Window(part, RowsPagination(page, WINDOW_PAGE_SIZE, rows=summary.rows_of(part)))
 
 
 @bp.get("/weekly")
 @require("report.view")
 def weekly():
-    window = _window()
     summary = _summary()
-    if window.part and window.page > window.pages(len(summary.rows_of(window.part))):
-        abort(404)
+    window = _window(summary)
     this_week = IsoWeek.of(local_today(), local_zone())
     clusters = db.session.scalars(sa.select(Cluster).order_by(Cluster.id)).all()
     return render_template(
