@@ -8,17 +8,9 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import Problem, ProblemStatus
 from tests.conftest import make_user
+from tests.factories import ACTORS
 from tests.test_project_lists import add_problem, jiaxing_today, make_project
 
-ACTORS = [
-    ("officer", "南湖区"),
-    ("officer", "全市"),
-    ("head", "南湖区"),
-    ("head", "全市"),
-    ("viewer", "南湖区"),
-    ("viewer", "全市"),
-    ("admin", "全市"),
-]
 RELATIONS = ["own", "colleague", "outside"]
 # endpoint -> (method, path, kind); kind "work" = the project's officer or a head/admin in scope.
 PROBLEM_RECORD_ROUTES = {

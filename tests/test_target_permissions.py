@@ -8,17 +8,8 @@ from crm.extensions import db
 from crm.models import TargetCompany
 from crm.timeutil import local_today
 from tests.conftest import make_user
-from tests.factories import make_target, target_state
+from tests.factories import ACTORS, make_target, target_state
 
-ACTORS = [
-    ("officer", "南湖区"),
-    ("officer", "全市"),
-    ("head", "南湖区"),
-    ("head", "全市"),
-    ("viewer", "南湖区"),
-    ("viewer", "全市"),
-    ("admin", "全市"),
-]
 RELATIONS = ["own", "colleague", "outside"]
 
 # endpoint -> (method, path, kind). kind decides who may: view = anyone who sees the record,
