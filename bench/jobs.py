@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from crm.core.timeutil import local_today, local_zone
 from crm.extensions import db
 from crm.reminders import services as reminders
 from crm.reports.cache import weekly_summary
@@ -18,7 +19,6 @@ from crm.reports.documents import MIMETYPES, render
 from crm.reports.scope import resolve
 from crm.reports.weekly import build
 from crm.reports.weeks import IsoWeek
-from crm.timeutil import local_today, local_zone
 
 RUNS = 3
 

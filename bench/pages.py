@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from crm.core.timeutil import local_today, local_zone
 from crm.extensions import db
 from crm.models import Cluster, Project, ProjectStage, Role, TargetCompany, TargetStatus, User
 from crm.reports.weeks import IsoWeek
-from crm.timeutil import local_today, local_zone
 
 WARMUP = 3
 BASELINE = "account"  # the page every other page is compared with

@@ -98,8 +98,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from crm.audit import register as register_audit
     from crm.auth.guard import register as register_guard
+    from crm.core.audit import register as register_audit
     from crm.security import register as register_security
 
     register_security(app)  # the session clock is checked before the login guard

@@ -121,7 +121,7 @@ def prune_audit_command(days):
     """删除过期的审计日志（至少保留 180 天）。"""
     from datetime import timedelta
 
-    from crm import audit
+    from crm.core import audit
     from crm.models import utcnow
 
     try:
@@ -133,8 +133,8 @@ def prune_audit_command(days):
 
 
 def register(app: Flask) -> None:
-    from crm.backup_commands import backup_command, restore_command
-    from crm.copy_commands import copy_data_command
+    from crm.ops.backup_commands import backup_command, restore_command
+    from crm.ops.copy_commands import copy_data_command
     from crm.reminders.commands import remind_command, scheduler_command
     from crm.reports.commands import export_weekly_command
 

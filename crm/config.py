@@ -27,7 +27,7 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    WTF_I18N_ENABLED = False  # WTForms' own Chinese messages (crm.forms.Form), no Babel needed
+    WTF_I18N_ENABLED = False  # WTForms' own Chinese messages (crm.core.forms.Form), no Babel needed
 
     BOOTSTRAP_SERVE_LOCAL = True  # intranet: never a CDN
     BOOTSTRAP_BOOTSWATCH_THEME = None

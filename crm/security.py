@@ -11,8 +11,8 @@ import time
 from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user, user_logged_in
 
-from crm import audit
 from crm.auth.guard import STATIC_ENDPOINTS
+from crm.core import audit
 
 # No inline script, no inline style, nothing from another origin: every asset is served by the app
 # (SPEC §6: the intranet has no internet). data: images are Bootstrap's own SVG icons in its CSS.

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, has_request_context
 from flask_login import current_user
 
+from crm.core.notifications import unread_count
+from crm.core.permissions import can
 from crm.models import COMPANY_TYPES, HONOURS, TargetStatus
-from crm.notifications import unread_count
-from crm.permissions import can
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

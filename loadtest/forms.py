@@ -18,7 +18,7 @@ ERRORS = re.compile(
     r'<div class="invalid-feedback[^"]*">([^<]+)</div>|<div class="alert alert-danger"[^>]*>(.*?)</div>\s*</div>',
     re.S,
 )
-# A save refused because someone else saved first: the optimistic-lock message (crm.validation.Conflict),
+# A save refused because someone else saved first: the optimistic-lock message (crm.core.validation.Conflict),
 # or a stage move to the stage another user has just moved the project to (crm.projects.stages).
 STALE = ("已被他人修改", "项目已处于")
 DEFAULT_LIMIT = 5  # working days, when a page states none

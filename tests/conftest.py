@@ -16,7 +16,7 @@ from crm.auth.services import create_user, resolve_scope
 from crm.clusters.seed import seed_plan
 from crm.extensions import db
 from crm.models import StallRule, User
-from crm.reminders.rules import DEFAULT_ESCALATION_DAYS, DEFAULT_LIMITS
+from crm.stall.rules import DEFAULT_ESCALATION_DAYS, DEFAULT_LIMITS
 
 PASSWORD = "Test-password-2026"
 # Loaded once per session from the plan; tests that change them put them back.

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from crm.core.workdays import add_working_days, is_working_day
 from crm.extensions import db
 from crm.models.reminders import CalendarDay, StallRule
-from crm.workdays import add_working_days, is_working_day
 
 ADMIN_RULE_ROUTES = {
     "admin.rules": ("GET", "/admin/rules"),
@@ -58,7 +58,7 @@ def test_only_admins_reach_rules_and_calendar(app, auth, client, restore_rules, 
 
 
 def test_an_edited_limit_changes_the_follow_up_rule(app, auth, client, restore_rules):
-    from crm.followups import follow_up_limit
+    from crm.followups.services import follow_up_limit
     from crm.models import TargetCompany
     from tests.conftest import make_user
     from tests.factories import make_target
@@ -91,7 +91,7 @@ def test_a_bad_limit_is_refused_in_chinese_and_changes_nothing(app, auth, client
 def test_admin_enters_next_years_holidays_and_the_warning_clears(app, auth, client):
     auth.login(role="admin")
     today = date(2026, 11, 25)
-    from crm.workdays import coverage_gaps
+    from crm.core.workdays import coverage_gaps
 
     with app.app_context():
         assert coverage_gaps(today)  # 2027 is beyond chinese-calendar's data

@@ -16,11 +16,11 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from crm import create_app
-from crm.backup import PGDUMP_MAGIC, SQLITE_MAGIC
-from crm.backup_commands import code_revisions
 from crm.extensions import db
-from crm.followups import FollowUpInput, log_follow_up
+from crm.followups.services import FollowUpInput, log_follow_up
 from crm.models import CalendarDay, Project, TargetCompany, User
+from crm.ops.backup import PGDUMP_MAGIC, SQLITE_MAGIC
+from crm.ops.backup_commands import code_revisions
 from tests.conftest import PASSWORD, make_user
 from tests.factories import make_project, make_target
 
@@ -123,14 +123,14 @@ def make_records(app) -> dict:
 def test_a_backup_restored_into_an_empty_database_holds_every_record(app, runner, tmp_path, restored_app):
     records = make_records(app)
     before = everything(app)
-    backup = tmp_path / "crm.backup"
+    backup = tmp_path / "crm.ops.backup"
 
     result = take_backup(runner, backup)
     assert result.exit_code == 0, result.output
     assert "已备份" in result.output and "用时" in result.output
     magic = SQLITE_MAGIC if kind_of(app) == "sqlite" else PGDUMP_MAGIC
     assert backup.read_bytes().startswith(magic)
-    assert [p.name for p in tmp_path.iterdir()] == ["crm.backup"]  # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["crm.ops.backup"]  # no temporary file left behind
 
     result = restored_app.test_cli_runner().invoke(args=["restore", str(backup), "--yes"])
     assert result.exit_code == 0, result.output
@@ -153,7 +153,7 @@ def test_a_backup_restored_into_an_empty_database_holds_every_record(app, runner
 
 
 def test_backup_refuses_to_overwrite_a_file_unless_forced(app, runner, tmp_path):
-    existing = tmp_path / "crm.backup"
+    existing = tmp_path / "crm.ops.backup"
     existing.write_bytes(b"yesterday's backup")
 
     result = take_backup(runner, existing)
@@ -163,11 +163,11 @@ def test_backup_refuses_to_overwrite_a_file_unless_forced(app, runner, tmp_path)
 
     assert take_backup(runner, existing, "--force").exit_code == 0
     assert existing.read_bytes()[:5] in (SQLITE_MAGIC[:5], PGDUMP_MAGIC)
-    assert [p.name for p in tmp_path.iterdir()] == ["crm.backup"]
+    assert [p.name for p in tmp_path.iterdir()] == ["crm.ops.backup"]
 
 
 def test_backup_into_a_missing_directory_is_refused(runner, tmp_path):
-    result = take_backup(runner, tmp_path / "nowhere" / "crm.backup")
+    result = take_backup(runner, tmp_path / "nowhere" / "crm.ops.backup")
     assert result.exit_code == 1
     assert "目录不存在" in result.output
     assert not (tmp_path / "nowhere").exists()
@@ -266,7 +266,7 @@ def test_restoring_an_older_backup_says_to_upgrade(app, runner, tmp_path, restor
 
 def test_restore_asks_before_replacing_the_data(app, runner, tmp_path):
     make_records(app)
-    backup = tmp_path / "crm.backup"
+    backup = tmp_path / "crm.ops.backup"
     assert take_backup(runner, backup).exit_code == 0
     make_target(app, make_user(app, "officer", "南湖区"), name="备份之后新建的企业有限公司")
     before = everything(app)
@@ -309,7 +309,7 @@ def test_a_postgresql_backup_is_not_restored_into_sqlite(app, runner, tmp_path):
 
 def test_a_backup_taken_while_another_connection_writes_is_consistent(app, runner, tmp_path):
     make_records(app)
-    backup = tmp_path / "crm.backup"
+    backup = tmp_path / "crm.ops.backup"
     writer = sa.create_engine(suite_url(app))
     try:
         with writer.connect() as conn:
@@ -357,7 +357,7 @@ def test_pg_dump_gets_the_password_in_its_environment_never_on_its_command_line(
         listing = "3608; 0 27231 TABLE DATA public alembic_version crm\n"
         return subprocess.CompletedProcess(args, 0, stdout=listing.encode(), stderr=b"")
 
-    monkeypatch.setattr("crm.backup.subprocess.run", fake_run)
+    monkeypatch.setattr("crm.ops.backup.subprocess.run", fake_run)
     app = build_app("postgresql://crm:s%40cret-pw@db.example:5433/crm?sslmode=require")
     result = app.test_cli_runner().invoke(args=["backup", "-o", str(tmp_path / "crm.dump")])
 
@@ -381,7 +381,7 @@ def test_pg_dump_gets_the_password_in_its_environment_never_on_its_command_line(
 
 def test_restore_replaces_the_data_of_a_database_in_use(app, runner, tmp_path):
     records = make_records(app)
-    backup = tmp_path / "crm.backup"
+    backup = tmp_path / "crm.ops.backup"
     assert take_backup(runner, backup).exit_code == 0
     before = everything(app)
     make_target(app, make_user(app, "officer", "南湖区"), name="备份之后新建的企业有限公司")

@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from crm import audit, demo_projects, demo_targets
-from crm.backup_commands import code_revisions
+from crm.core import audit
 from crm.demo import generate
+from crm.demo import projects as demo_projects
+from crm.demo import targets as demo_targets
 from crm.extensions import db
 from crm.models import (
     AuditEvent,
@@ -34,6 +35,7 @@ from crm.models import (
     TargetCompany,
     User,
 )
+from crm.ops.backup_commands import code_revisions
 from tests.conftest import PASSWORD, make_user
 from tests.factories import make_target
 from tests.test_backup import build_app, everything, kind_of, suite_url

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import HistoryEntry, Project, Region, TargetCompany
 from crm.reports.charts import Bar, Series, bar_chart, column_chart, fit, lengths, text_width
 from crm.reports.dashboard import Figure, breakdown, events
 from crm.reports.dashboard_tables import trend_weeks
 from crm.reports.scope import ReportScope
-from crm.timeutil import local_today
 from tests.conftest import make_user
 from tests.factories import ACTORS, cluster_id, count_statements, make_project, make_target
 from tests.test_project_lists import add_problem

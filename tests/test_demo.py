@@ -12,8 +12,11 @@ from datetime import UTC, timedelta
 import pytest
 import sqlalchemy as sa
 
-from crm.demo_companies import ClusterInfo, Companies
-from crm.demo_timeline import WorkCalendar
+from crm.core.identity import credit_code_problem, name_key
+from crm.core.timeutil import local_today
+from crm.core.workdays import add_working_days
+from crm.demo.companies import ClusterInfo, Companies
+from crm.demo.timeline import WorkCalendar
 from crm.extensions import db
 from crm.models import (
     ChainSegment,
@@ -26,9 +29,6 @@ from crm.models import (
     TargetStatus,
     User,
 )
-from crm.targets.identity import credit_code_problem, name_key
-from crm.timeutil import local_today
-from crm.workdays import add_working_days
 
 OPEN = {TargetStatus.UNCONTACTED, TargetStatus.CONTACTED, TargetStatus.INTERESTED}
 

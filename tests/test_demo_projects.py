@@ -14,7 +14,9 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from crm.demo_project_story import ORDER, ProjectTimeline
+from crm.core.timeutil import local_today, local_zone
+from crm.core.workdays import add_working_days
+from crm.demo.project_story import ORDER, ProjectTimeline
 from crm.extensions import db
 from crm.models import (
     Cluster,
@@ -32,9 +34,7 @@ from crm.models import (
 )
 from crm.models.projects import Milestone, Project
 from crm.projects.stages import EVIDENCE, StageMove, move_problems
-from crm.reminders.rules import DEFAULT_LIMITS
-from crm.timeutil import local_today, local_zone
-from crm.workdays import add_working_days
+from crm.stall.rules import DEFAULT_LIMITS
 
 S = ProjectStage
 PLANNED = {

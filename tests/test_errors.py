@@ -1,8 +1,8 @@
 """Errors reach users as Chinese pages, never as stack traces."""
 
 from crm import create_app
+from crm.core.permissions import require
 from crm.extensions import db
-from crm.permissions import require
 from tests.conftest import AuthActions
 
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from crm import followups
+from crm.core.timeutil import local_today
+from crm.core.validation import Conflict
 from crm.extensions import db
+from crm.followups import services as followups
 from crm.models import FollowUp
-from crm.timeutil import local_today
-from crm.validation import Conflict
 from tests.factories import make_project, make_target
 
 TABLES = {"target": "target_company", "project": "project"}

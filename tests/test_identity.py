@@ -2,7 +2,7 @@
 
 import pytest
 
-from crm.targets.identity import credit_code_problem, name_key, normalize_credit_code
+from crm.core.identity import credit_code_problem, name_key, normalize_credit_code
 
 # Published codes of real companies.
 REAL_CODES = [

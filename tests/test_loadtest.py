@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import AuditEvent, FollowUp, Project
-from crm.timeutil import local_today
 from loadtest import forms
 from loadtest.verify import verify
 from tests.factories import make_project, make_target

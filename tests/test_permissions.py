@@ -3,10 +3,10 @@
 import pytest
 import sqlalchemy as sa
 
+from crm.core.notifications import notify
+from crm.core.permissions import RULES, can, in_scope, scope_clause
 from crm.extensions import db
 from crm.models import Cluster, Region, User
-from crm.notifications import notify
-from crm.permissions import RULES, can, in_scope, scope_clause
 from tests.conftest import make_user
 
 # (role, scope) of the signed-in user; every route is tried with each.
@@ -147,7 +147,7 @@ def test_inactive_or_anonymous_users_can_do_nothing(app):
 
 
 def test_an_unknown_action_is_a_programming_error():
-    from crm.permissions import require
+    from crm.core.permissions import require
 
     with pytest.raises(KeyError):
         require("no.such.action")

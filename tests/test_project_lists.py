@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import Problem, ProblemCategory, Project, User
 from crm.projects.queries import ProjectFilters, board_data
-from crm.timeutil import local_today
 from tests import factories
 from tests.conftest import make_user
 from tests.factories import ACTORS, cluster_id, count_statements

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import Project, TargetCompany
-from crm.timeutil import local_today
 from tests.conftest import make_user
 from tests.factories import make_project, make_target, project_state, target_state
 from tests.test_target_permissions import ACTORS, RELATIONS, expected

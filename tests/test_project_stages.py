@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from crm.core.validation import Invalid
 from crm.extensions import db
 from crm.models import HistoryEntry, Project, ProjectStage, User
 from crm.projects.stages import StageMove, move_problems, move_stage
-from crm.validation import Invalid
 from tests.conftest import make_user
 from tests.factories import make_project
 

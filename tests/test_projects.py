@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from crm import desk, history
+from crm.core import history
 from crm.extensions import db
+from crm.main import desk
 from crm.models import Notification, Project, ProjectStage, TargetCompany, TargetStatus, User
 from crm.projects.services import convert_target
 from tests.conftest import make_user

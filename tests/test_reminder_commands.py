@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crm.core.timeutil import local_today, local_zone
+from crm.core.workdays import is_working_day
 from crm.extensions import db
 from crm.models import (
     Cluster,
@@ -29,10 +31,9 @@ from crm.models import (
     ReportCache,
     TargetCompany,
 )
-from crm.reminders import scheduler, services
+from crm.ops import scheduler
+from crm.reminders import services
 from crm.reports.weeks import IsoWeek
-from crm.timeutil import local_today, local_zone
-from crm.workdays import is_working_day
 from tests.conftest import make_user
 from tests.factories import make_project, make_target
 from tests.test_reminder_delivery import AS_OF, RED, YELLOW, at, counts, follow_ups, notes, remind, rows

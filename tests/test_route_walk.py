@@ -3,7 +3,7 @@ of user with ids of records inside and outside their scope (IDOR).
 
 The oracle is the permission mechanism's own declaration: a view's ``.permission`` (set by ``require``)
 decides the route, and for a route on a record the record's rule in RECORD_RULES, computed with
-``crm.permissions.can``. A refusal must answer 403, or 404 when the user may not even see the record
+``crm.core.permissions.can``. A refusal must answer 403, or 404 when the user may not even see the record
 (no existence leak), and change nothing; so must every GET (SPEC §6: no state change over GET). A route
 the walk can't build a URL for, whose view declares no permission, that is public without review, or
 that takes a URL argument RECORD_RULES doesn't know, fails the test: new routes are covered the day
@@ -19,6 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from crm.auth.services import set_password
+from crm.core.permissions import RULES, can, in_scope
+from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import (
     CalendarDay,
@@ -35,9 +37,7 @@ from crm.models import (
     User,
     utcnow,
 )
-from crm.permissions import RULES, can, in_scope
 from crm.projects.services import ProblemInput, add_milestone, raise_problem
-from crm.timeutil import local_today
 from tests.conftest import PASSWORD, make_user
 from tests.factories import CLUSTER_OF_REGION, make_project, make_target
 

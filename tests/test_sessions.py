@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from crm import create_app
+from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import AuditEvent, FollowUp, TargetCompany, TargetStatus, User
 from crm.security import LOGIN_AT, SEEN_AT
-from crm.timeutil import local_today
 from tests.conftest import PASSWORD, make_user
 from tests.factories import cluster_id, make_target
 

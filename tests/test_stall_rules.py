@@ -7,9 +7,10 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
+from crm.core.workdays import coverage_gaps, is_working_day
 from crm.extensions import db
 from crm.models import CalendarDay, Project, ProjectStage, StallRule, TargetCompany, TargetStatus
-from crm.reminders.rules import (
+from crm.stall.rules import (
     DEFAULT_LIMITS,
     NO_FOLLOW_UP,
     NOT_COMPLETED,
@@ -23,7 +24,6 @@ from crm.reminders.rules import (
     episode_key,
     evaluate,
 )
-from crm.workdays import coverage_gaps, is_working_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -8,11 +8,11 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from crm.core.validation import Conflict
 from crm.extensions import db
-from crm.followups import FollowUpInput, follow_up_problems
+from crm.followups.services import FollowUpInput, follow_up_problems
 from crm.models import FollowUp, HistoryEntry, Notification, TargetCompany, TargetStatus, User
 from crm.targets.services import TargetInput, update_target
-from crm.validation import Conflict
 from tests.conftest import make_user
 from tests.factories import cluster_id, make_target
 

@@ -8,12 +8,12 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import Project, Region, TargetCompany
 from crm.projects.queries import ProjectFilters
-from crm.reminders.rules import evaluate
+from crm.stall.rules import evaluate
 from crm.targets.queries import TargetFilters
-from crm.timeutil import local_today
 from tests.conftest import make_user
 from tests.factories import ACTORS, cluster_id, count_statements, make_project, make_target
 

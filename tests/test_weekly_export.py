@@ -292,7 +292,7 @@ def test_control_characters_in_text_are_dropped_not_fatal():
 
     import openpyxl
 
-    from crm.exports import Column, Sheet, write_xlsx
+    from crm.core.exports import Column, Sheet, write_xlsx
 
     content = write_xlsx([Sheet("表", [Column("名称")], [["嘉兴\x07甲\x1b企业"], ["=1+1\t"]])])
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active

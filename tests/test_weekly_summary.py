@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from crm.core.ownership import reassign
 from crm.extensions import db
-from crm.followups import FollowUpInput, log_follow_up
+from crm.followups.services import FollowUpInput, log_follow_up
 from crm.models import FollowUp, HistoryEntry, Problem, Project, TargetCompany, User
-from crm.ownership import reassign
 from crm.projects.services import ProblemInput, ProjectInput, create_project, move_problem, raise_problem
 from crm.projects.stages import StageMove, move_stage
 from crm.reports.scope import ReportScope, resolve

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from crm.workdays import WorkCalendar, add_working_days, is_working_day, working_days_between
+from crm.core.workdays import WorkCalendar, add_working_days, is_working_day, working_days_between
 
 
 @pytest.mark.parametrize(

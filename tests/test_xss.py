@@ -14,15 +14,15 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from crm.core.timeutil import local_today, local_zone
 from crm.extensions import db
-from crm.followups import FollowUpInput, log_follow_up
+from crm.followups.services import FollowUpInput, log_follow_up
 from crm.models import Notification, Project, TargetCompany, User
 from crm.projects.services import ProblemInput, add_milestone, move_problem, raise_problem
 from crm.reminders import services as reminders
 from crm.reports import records
 from crm.reports.weeks import IsoWeek
 from crm.targets.services import change_status
-from crm.timeutil import local_today, local_zone
 from tests.conftest import PASSWORD, make_user
 from tests.factories import cluster_id, make_project, make_target
 

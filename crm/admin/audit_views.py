@@ -8,11 +8,11 @@ from flask import current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from crm.admin import bp
-from crm.exports import Column, Sheet, write_xlsx, xlsx_response
+from crm.core.exports import Column, Sheet, write_xlsx, xlsx_response
+from crm.core.permissions import require
+from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import AUDIT_ACTIONS, AuditEvent
-from crm.permissions import require
-from crm.timeutil import local_zone
 
 EXPORT_LIMIT = 100_000
 

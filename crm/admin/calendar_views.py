@@ -6,15 +6,15 @@ from flask_login import current_user
 from wtforms import BooleanField, DateField, IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from crm import history
 from crm.admin import bp
 from crm.admin.forms import ConfirmForm
+from crm.core import history
+from crm.core.forms import Form
+from crm.core.permissions import require
+from crm.core.timeutil import local_today
+from crm.core.workdays import coverage_gaps
 from crm.extensions import db
-from crm.forms import Form
 from crm.models.reminders import CalendarDay, StallRule
-from crm.permissions import require
-from crm.timeutil import local_today
-from crm.workdays import coverage_gaps
 
 
 class RuleForm(Form):

@@ -8,12 +8,12 @@ from sqlalchemy.orm import joinedload
 
 from crm.admin import bp
 from crm.admin.forms import ConfirmForm
+from crm.core.permissions import require
 from crm.extensions import db
 from crm.models import CHANNELS, MESSAGE_STATUSES, OutgoingMessage, ReminderDelivery
-from crm.permissions import require
 from crm.reminders.digest import KIND_LABELS
-from crm.reminders.rules import LEVEL_LABELS
 from crm.reminders.services import requeue, send, take
+from crm.stall.rules import LEVEL_LABELS
 
 # The tabs of the page: which statuses each shows.
 VIEWS = {

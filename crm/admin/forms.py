@@ -2,8 +2,8 @@ import sqlalchemy as sa
 from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from crm.core.forms import Form
 from crm.extensions import db
-from crm.forms import Form
 from crm.models import CITY_SCOPE, Region, Role
 
 

@@ -5,10 +5,10 @@ from flask_login import current_user
 from crm.admin import bp
 from crm.admin.forms import ConfirmForm, UserForm
 from crm.auth.services import create_user, generate_password, resolve_scope, set_password
+from crm.core.ownership import owner_change_problem
+from crm.core.permissions import require
 from crm.extensions import db
 from crm.models import Role, User
-from crm.ownership import owner_change_problem
-from crm.permissions import require
 
 
 def password_issued(user: User, password: str):

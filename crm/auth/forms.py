@@ -2,7 +2,7 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from crm.auth.services import password_problems
-from crm.forms import Form
+from crm.core.forms import Form
 
 
 class LoginForm(Form):

@@ -3,13 +3,13 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from crm import audit
 from crm.auth import bp, throttle
 from crm.auth.forms import ChangePasswordForm, LoginForm
 from crm.auth.services import authenticate, set_password
+from crm.core import audit
+from crm.core.permissions import public, require
 from crm.extensions import db
 from crm.models import utcnow
-from crm.permissions import public, require
 from crm.templating import local_time
 
 

@@ -4,7 +4,7 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from crm import seed_data
+from crm.clusters import plan as seed_data
 from crm.extensions import db
 from crm.models import ChainSegment, Cluster, ClusterLevel, ClusterStatus, Region
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from crm.core.permissions import scope_clause
 from crm.extensions import db
 from crm.models import ChainSegment, Cluster, ClusterStatus, Project, TargetCompany, User
-from crm.permissions import scope_clause
 
 
 def list_clusters() -> list[Cluster]:

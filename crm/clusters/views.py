@@ -5,9 +5,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm.clusters import bp
 from crm.clusters.services import chain_map, formal_target_total, list_clusters
+from crm.core.permissions import authorize, require
 from crm.extensions import db
 from crm.models import Cluster, ProjectStage, TargetStatus
-from crm.permissions import authorize, require
 from crm.targets.queries import TargetFilters
 from crm.targets.views import render_target_list
 

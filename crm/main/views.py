@@ -3,18 +3,18 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 
 from crm.admin.forms import ConfirmForm
+from crm.core.forms import FollowUpForm
+from crm.core.notifications import mark_read
+from crm.core.permissions import public, refuse, require
+from crm.core.timeutil import local_today
+from crm.core.workdays import add_working_days
 from crm.database import database_ok
-from crm.desk import GROUPS, desk_items
 from crm.extensions import db
-from crm.forms import FollowUpForm
 from crm.main import bp
+from crm.main.desk import GROUPS, desk_items
 from crm.models import Notification
-from crm.notifications import mark_read
-from crm.permissions import public, refuse, require
 from crm.reminders.services import digest_items
-from crm.reminders.warnings import warnings_for
-from crm.timeutil import local_today
-from crm.workdays import add_working_days
+from crm.stall.warnings import warnings_for
 
 
 @bp.get("/")

@@ -88,7 +88,7 @@ class TargetCompany(Base):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     entity_type = "target"  # how history and notifications name this kind of record
-    follow_up_key = "target_id"  # its column in follow_up (crm.followups)
+    follow_up_key = "target_id"  # its column in follow_up (crm.followups.services)
 
     @property
     def type_tags(self) -> list[str]:

@@ -1,10 +1,10 @@
-"""The 项目清单 as a spreadsheet (through the one safe writer, crm.exports)."""
+"""The 项目清单 as a spreadsheet (through the one safe writer, crm.core.exports)."""
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from crm.exports import Column, Sheet, write_xlsx
+from crm.core.exports import Column, Sheet, write_xlsx
 from crm.extensions import db
 from crm.models import Project
 

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from crm.forms import Form, two_decimals
+from crm.core.forms import Form, two_decimals
 from crm.models import ProblemCategory, ProblemStatus, ProjectStage, User
 from crm.targets.forms import _int_or_none, cluster_choices, owner_choices, segment_choices
 

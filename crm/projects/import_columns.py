@@ -1,6 +1,6 @@
 """The 项目清单 import template's columns, its downloadable template and the bad-rows file.
 
-Header matching and the bad-rows file are the 招商清单 import's (crm.targets.import_columns),
+Header matching and the bad-rows file are the 招商清单 import's (crm.imports.columns),
 given these columns.
 """
 
@@ -10,12 +10,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from crm.exports import Column, Sheet, write_xlsx
+from crm.core.exports import Column, Sheet, write_xlsx
+from crm.core.ownership import OWNER_ROLES
+from crm.core.permissions import scope_clause
 from crm.extensions import db
+from crm.imports.columns import ImportColumn, bad_rows_xlsx, map_columns
 from crm.models import Cluster, ProjectStage, Region, User
-from crm.ownership import OWNER_ROLES
-from crm.permissions import scope_clause
-from crm.targets.import_columns import ImportColumn, bad_rows_xlsx, map_columns
 
 STAGE_NOTE = "阶段说明"
 COLUMNS = [

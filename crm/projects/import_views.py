@@ -11,16 +11,16 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SubmitField
 
-from crm.exports import xlsx_response
+from crm.core.exports import xlsx_response
+from crm.core.forms import Form
+from crm.core.permissions import refuse, require
 from crm.extensions import db
-from crm.forms import Form
-from crm.import_kinds import PROJECTS
+from crm.imports.kinds import PROJECTS
+from crm.imports.reader import ImportFileError, Settings, size
 from crm.models import ImportBatch, Role
-from crm.permissions import refuse, require
 from crm.projects import bp
 from crm.projects.import_columns import template_xlsx
 from crm.projects.importer import analyse, bad_rows_file, check_file, commit_import
-from crm.targets.import_reader import ImportFileError, Settings, size
 from crm.targets.import_views import BAD_ROWS_SHOWN, ImportCommitForm, _decisions
 
 KIND = "project"

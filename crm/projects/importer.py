@@ -1,7 +1,7 @@
 """Import of the 项目清单: preview every row, let the user decide about duplicates, commit all or nothing.
 
-The file is read by the 招商清单 import's reader (crm.targets.import_reader: limits, zip checks,
-encodings) and its cells by its row helpers (crm.targets.import_rows). Every rule about a project is
+The file is read by the 招商清单 import's reader (crm.imports.reader: limits, zip checks,
+encodings) and its cells by its row helpers (crm.imports.rows). Every rule about a project is
 services.project_problems, and every stage rule is crm.projects.stages: an imported project is
 created 在谈 by create_project and then moved to its stage, with its evidence, by move_stage — the
 same path as a project moved by hand, so the preview asks move_problems of the same moves.
@@ -21,11 +21,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm.core.identity import name_key
+from crm.core.notifications import notify
+from crm.core.permissions import can
+from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
+from crm.imports.reader import Settings, read_table
+from crm.imports.rows import (
+    Cells,
+    Lookups,
+    as_text,
+    read_amount,
+    read_cluster,
+    read_date,
+    read_owner,
+    read_segment,
+)
 from crm.models import ImportBatch, ProjectStage, Region, User, utcnow
 from crm.models.projects import Project
-from crm.notifications import notify
-from crm.permissions import can
 from crm.projects.import_columns import (
     COLUMNS,
     EXAMPLE_NAME,
@@ -38,20 +51,7 @@ from crm.projects.import_columns import (
 )
 from crm.projects.services import ProjectInput, create_project, project_problems, update_project
 from crm.projects.stages import EVIDENCE, EVIDENCE_FIELDS, ORDER, StageMove, move_problems, move_stage
-from crm.targets.identity import name_key
-from crm.targets.import_reader import Settings, read_table
-from crm.targets.import_rows import (
-    Cells,
-    Lookups,
-    as_text,
-    read_amount,
-    read_cluster,
-    read_date,
-    read_owner,
-    read_segment,
-)
 from crm.targets.importer import RACE_MESSAGE, SKIP, UPDATE
-from crm.validation import Conflict, Invalid
 
 S = ProjectStage
 INPUT_FIELDS = {f.name for f in fields(ProjectInput)}

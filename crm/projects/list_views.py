@@ -4,11 +4,12 @@ import sqlalchemy as sa
 from flask import current_app, render_template, request
 from flask_login import current_user
 
-from crm.bulk import bulk_reassign
-from crm.exports import xlsx_response
+from crm.core.bulk import bulk_reassign
+from crm.core.exports import xlsx_response
+from crm.core.permissions import can, require
+from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import Cluster, Project, ProjectStage
-from crm.permissions import can, require
 from crm.projects import bp
 from crm.projects.export import export_projects
 from crm.projects.queries import (
@@ -21,11 +22,10 @@ from crm.projects.queries import (
     project_query,
 )
 from crm.projects.stages import ORDER
-from crm.reminders.levels import WARNING_FILTERS, level_counts
-from crm.reminders.warnings import warnings_for
+from crm.stall.levels import WARNING_FILTERS, level_counts
+from crm.stall.warnings import warnings_for
 from crm.targets.forms import BulkAssignForm
 from crm.targets.queries import region_choices
-from crm.timeutil import local_today
 
 # The stage a card's "推进" link proposes; the move itself always goes through the evidence form.
 NEXT_STAGE = {stage.value: ORDER[i + 1].value for i, stage in enumerate(ORDER[:-1])}

@@ -5,15 +5,15 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from crm.core.forms import safe_back
+from crm.core.permissions import authorize, require
+from crm.core.timeutil import local_today
+from crm.core.validation import Invalid
 from crm.extensions import db
-from crm.forms import safe_back
 from crm.models import Problem, ProblemCategory, ProblemStatus, Project
-from crm.permissions import authorize, require
 from crm.projects import bp, services
 from crm.projects.forms import ProblemForm, ProblemStatusForm
 from crm.projects.queries import ALL_PROBLEMS, ProblemFilters, problem_query, problem_units
-from crm.timeutil import local_today
-from crm.validation import Invalid
 
 
 @bp.get("/problems")

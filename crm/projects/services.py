@@ -4,7 +4,11 @@ from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 
-from crm import history
+from crm.core import history
+from crm.core.identity import name_key
+from crm.core.ownership import owner_problem
+from crm.core.permissions import in_scope
+from crm.core.validation import Invalid
 from crm.extensions import db
 from crm.models import (
     ChainSegment,
@@ -21,11 +25,7 @@ from crm.models import (
     utcnow,
 )
 from crm.models.projects import Milestone, Project
-from crm.ownership import owner_problem
-from crm.permissions import in_scope
-from crm.targets.identity import name_key
 from crm.targets.services import check_version
-from crm.validation import Invalid
 
 AMOUNTS = [
     "total_investment",

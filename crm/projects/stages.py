@@ -11,10 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from crm import history
+from crm.core import history
+from crm.core.validation import Invalid
 from crm.models import ProjectStage, Role, User, utcnow
 from crm.models.projects import Project
-from crm.validation import Invalid
 
 S = ProjectStage
 ORDER = [S.TALKS, S.SIGNED, S.BUILDING, S.PRODUCING]

@@ -5,23 +5,23 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from crm import history
+from crm.core import history
+from crm.core.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
+from crm.core.ownership import reassign_all
+from crm.core.permissions import authorize, require
+from crm.core.timeutil import local_today
 from crm.extensions import db
-from crm.followups import follow_up_limit, follow_ups_for, save_from_form
-from crm.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
+from crm.followups.services import follow_up_limit, follow_ups_for, save_from_form
 from crm.models import Problem, ProjectStage, Role, User
 from crm.models.projects import Milestone, Project
-from crm.ownership import reassign_all
-from crm.permissions import authorize, require
 from crm.projects import bp
 from crm.projects.forms import MilestoneForm, ProblemForm, ProblemStatusForm, ProjectForm, StageForm
 from crm.projects.services import ProjectInput, add_milestone, create_project, update_project
 from crm.projects.stages import EVIDENCE, ORDER, StageMove
 from crm.projects.stages import move_stage as apply_move
-from crm.reminders.warnings import warnings_for
+from crm.stall.warnings import warnings_for
 from crm.targets.forms import AssignForm
 from crm.targets.services import check_version
-from crm.timeutil import local_today
 
 INPUT_FIELDS = [
     "name", "company_name", "cluster_id", "region_id", "segment_id", "is_landmark", "total_investment",

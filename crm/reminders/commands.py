@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from crm.models import CHANNELS, MESSAGE_STATUSES
-from crm.reminders import scheduler
+from crm.ops import scheduler
 from crm.reminders.services import run
 
 

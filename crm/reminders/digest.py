@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from crm.reminders.rules import LEVEL_LABELS, RED, YELLOW
+from crm.stall.rules import LEVEL_LABELS, RED, YELLOW
 
 KIND_LABELS = {"target": "招商企业", "project": "项目"}
 SIGNATURE = "嘉兴市先进制造业集群招商管理系统"

@@ -1,6 +1,6 @@
 """One reminder run (SPEC §4): find the stalled items, claim each delivery once, send, retry failures.
 
-1. Scan: the stalled open items at `as_of` (SQL prefilter by crm.reminders.query, then evaluate()).
+1. Scan: the stalled open items at `as_of` (SQL prefilter by crm.stall.query, then evaluate()).
 2. Plan: one digest per recipient and channel. 黄灯 goes to the responsible officer; 红灯 also to
    every active head whose scope covers the item (督办). Channels: 站内消息 always; e-mail when the
    user has an address (to the outbox when no SMTP server is configured); the group robot when
@@ -25,6 +25,8 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
+from crm.core.notifications import notify
+from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import (
     GROUP_RECIPIENT,
@@ -36,12 +38,10 @@ from crm.models import (
     User,
     utcnow,
 )
-from crm.notifications import notify
 from crm.reminders import channels, digest
 from crm.reminders.digest import Entry
-from crm.reminders.query import stall_level
-from crm.reminders.rules import RED, Rules, calendar_for, evaluate
-from crm.timeutil import local_zone
+from crm.stall.query import stall_level
+from crm.stall.rules import RED, Rules, calendar_for, evaluate
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=5)

@@ -5,7 +5,7 @@ So nothing here reads today's values where history knows better:
 
 - fields an edit or a move can change (name, stage/status, owner, planned dates, investment, 联系领导,
   标志性, region, cluster …) are today's value *rewound*: the old value of the first history entry
-  after T, when there is one (every change writes one: crm.history);
+  after T, when there is one (every change writes one: crm.core.history);
 - when the current status/stage began is the last status/stage entry recorded by T;
 - the last follow-up, the next follow-up date and the next step come from the follow-ups recorded
   by T (a follow-up entered on Monday belongs to the next week, whatever date it reports);
@@ -166,7 +166,7 @@ def _ids_by_name(model) -> dict[str, int]:
 
 
 def _parse(field_name: str, text: str | None, ref: int | None, kind: str, names: dict):
-    """A history value (text, as crm.history.as_text wrote it) back to the attribute's value."""
+    """A history value (text, as crm.core.history.as_text wrote it) back to the attribute's value."""
     if field_name == "owner_id":
         return ref
     if text is None:

@@ -5,11 +5,11 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from crm.core.timeutil import local_zone
 from crm.reports.cache import weekly_summary
 from crm.reports.documents import MIMETYPES, render
 from crm.reports.scope import ScopeError, resolve
 from crm.reports.weeks import IsoWeek
-from crm.timeutil import local_zone
 
 
 @click.command("export-weekly")

@@ -26,10 +26,10 @@ from crm.models import (
     TargetStatus,
     User,
 )
-from crm.reminders.levels import LevelCounts, current_level
-from crm.reminders.rules import RED
 from crm.reports.dashboard_tables import ProblemTable, Week, open_problems, weekly_trend
 from crm.reports.scope import ReportScope
+from crm.stall.levels import LevelCounts, current_level
+from crm.stall.rules import RED
 from crm.targets.queries import region_choices
 from crm.warnings_overview.services import NONE, Row
 

@@ -4,13 +4,13 @@ from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from crm.permissions import require
+from crm.core.permissions import require
+from crm.core.timeutil import local_today, local_zone
 from crm.reports import bp
 from crm.reports.charts import Bar, Series, bar_chart, column_chart
 from crm.reports.dashboard import Dashboard, all_clusters, build, cluster_choices
 from crm.reports.scope import ScopeError, from_args
 from crm.templating import amount
-from crm.timeutil import local_today, local_zone
 
 
 @bp.get("/dashboard")

@@ -6,7 +6,7 @@ route to a file gives the same file.
 
 from flask import render_template
 
-from crm.exports import XLSX_MIMETYPE
+from crm.core.exports import XLSX_MIMETYPE
 from crm.reports import export
 from crm.reports.weekly import WeeklySummary
 

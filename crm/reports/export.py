@@ -19,7 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from crm.exports import Column, Sheet, stamp_zip, write_xlsx
+from crm.core.exports import Column, Sheet, stamp_zip, write_xlsx
 from crm.reports.weekly import KIND_LABELS, WeeklySummary
 
 EMPTY = "（无）"

@@ -4,7 +4,7 @@ import hashlib
 
 import sqlalchemy as sa
 
-from crm import history
+from crm.core import history
 from crm.extensions import db
 from crm.models import ReportArchive, SupervisionNote, User
 from crm.reports.weekly import WeeklySummary

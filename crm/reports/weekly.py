@@ -26,10 +26,10 @@ from crm.models import (
     TargetStatus,
     User,
 )
-from crm.reminders.rules import RED, YELLOW, Rule, Rules, calendar_for, evaluate
 from crm.reports import asof
 from crm.reports.scope import ReportScope
 from crm.reports.weeks import IsoWeek
+from crm.stall.rules import RED, YELLOW, Rule, Rules, calendar_for, evaluate
 
 KIND_LABELS = {"target": "招商企业", "project": "项目"}
 EVENT_KINDS = {
@@ -208,7 +208,7 @@ def build(week: IsoWeek, scope: ReportScope, now: datetime | None = None) -> Wee
 
 
 def rules_at(at: datetime) -> Rules:
-    """The stall rules in force at `at`: today's, with later admin edits undone (crm.history rows)."""
+    """The stall rules in force at `at`: today's, with later admin edits undone (crm.core.history rows)."""
     rows = {row.id: row for row in db.session.scalars(sa.select(StallRule))}
     values = {
         row.id: {"limit_days": row.limit_days, "escalation_days": row.escalation_days}

@@ -9,10 +9,11 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
 from crm.admin.forms import ConfirmForm
-from crm.exports import file_response
+from crm.core.exports import file_response
+from crm.core.permissions import authorize, in_scope, refuse, require, scope_clause
+from crm.core.timeutil import local_today, local_zone
 from crm.extensions import db
 from crm.models import Cluster, Project, ReportArchive, TargetCompany
-from crm.permissions import authorize, in_scope, refuse, require, scope_clause
 from crm.reports import bp, records
 from crm.reports.cache import weekly_summary
 from crm.reports.documents import MIMETYPES, render
@@ -20,7 +21,6 @@ from crm.reports.scope import ScopeError, from_args
 from crm.reports.weekly import PARTS, WeeklySummary
 from crm.reports.weeks import IsoWeek
 from crm.targets.queries import region_choices
-from crm.timeutil import local_today, local_zone
 
 ITEM_MODELS = {"target": TargetCompany, "project": Project}
 WINDOW_PAGE_SIZE = 100  # rows of one summary table per page

@@ -1,12 +1,12 @@
-"""The 招商清单 as a spreadsheet (through the one safe writer, crm.exports)."""
+"""The 招商清单 as a spreadsheet (through the one safe writer, crm.core.exports)."""
 
 import sqlalchemy as sa
 from flask import current_app
 
-from crm.exports import Column, Sheet, write_xlsx
+from crm.core.exports import Column, Sheet, write_xlsx
+from crm.core.permissions import can
 from crm.extensions import db
 from crm.models import TargetCompany, User
-from crm.permissions import can
 
 COLUMNS = [
     Column("企业名称", 32),

@@ -11,8 +11,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from crm.core.forms import Form, MultiCheckboxField, two_decimals
+from crm.core.ownership import OWNER_ROLES
+from crm.core.permissions import scope_clause
 from crm.extensions import db
-from crm.forms import Form, MultiCheckboxField, two_decimals
 from crm.models import (
     COMPANY_TYPES,
     HONOURS,
@@ -23,8 +25,6 @@ from crm.models import (
     TargetStatus,
     User,
 )
-from crm.ownership import OWNER_ROLES
-from crm.permissions import scope_clause
 
 
 def cluster_choices() -> list[SelectChoice]:

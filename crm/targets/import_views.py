@@ -11,15 +11,15 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SubmitField
 
-from crm.exports import xlsx_response
+from crm.core.exports import xlsx_response
+from crm.core.forms import Form
+from crm.core.permissions import refuse, require
 from crm.extensions import db
-from crm.forms import Form
-from crm.import_kinds import TARGETS
+from crm.imports.columns import template_xlsx
+from crm.imports.kinds import TARGETS
+from crm.imports.reader import ImportFileError, size
 from crm.models import ImportBatch, Role
-from crm.permissions import refuse, require
 from crm.targets import bp
-from crm.targets.import_columns import template_xlsx
-from crm.targets.import_reader import ImportFileError, size
 from crm.targets.importer import Settings, analyse, bad_rows_file, check_file, commit_import
 
 BAD_ROWS_SHOWN = 500  # the page lists this many; the download has them all

@@ -1,6 +1,6 @@
 """Import of the 招商清单: preview every row, let the user decide about duplicates, commit all or nothing.
 
-Reading the file is crm.targets.import_reader, turning cells into a TargetInput is import_rows;
+Reading the file is crm.imports.reader, turning cells into a TargetInput is import_rows;
 every rule about a company is services.target_problems, and rows are written by create_target and
 update_target, so an imported company is held to exactly what the form holds it to.
 
@@ -19,16 +19,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm.core.identity import name_key
+from crm.core.notifications import notify
+from crm.core.permissions import can
+from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
+from crm.imports.columns import COLUMNS, EXAMPLE_NAME, LABELS, bad_rows_xlsx, map_columns
+from crm.imports.reader import Settings, read_table
+from crm.imports.rows import Lookups, ParsedRow, parse_row
 from crm.models import ImportBatch, TargetCompany, TargetStatus, User, utcnow
-from crm.notifications import notify
-from crm.permissions import can
-from crm.targets.identity import name_key
-from crm.targets.import_columns import COLUMNS, EXAMPLE_NAME, LABELS, bad_rows_xlsx, map_columns
-from crm.targets.import_reader import Settings, read_table
-from crm.targets.import_rows import Lookups, ParsedRow, parse_row
 from crm.targets.services import TargetInput, change_status, create_target, target_problems, update_target
-from crm.validation import Conflict, Invalid
 
 SKIP, UPDATE = "skip", "update"
 INPUT_FIELDS = {f.name for f in fields(TargetInput)}

@@ -7,11 +7,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
+from crm.core.identity import name_key
+from crm.core.permissions import scope_clause
 from crm.extensions import db
 from crm.models import COMPANY_TYPES, HONOURS, Region, TargetCompany, TargetStatus, User
-from crm.permissions import scope_clause
-from crm.reminders.levels import WARNING_FILTERS, warning_clause
-from crm.targets.identity import name_key
+from crm.stall.levels import WARNING_FILTERS, warning_clause
 
 OPEN_STATUSES = [s for s in TargetStatus if not s.is_closed]
 SORTS = {
@@ -48,7 +48,7 @@ class TargetFilters:
     priority: str = ""
     country: str = ""
     overdue: bool = False
-    warning: str = ""  # red, yellow or any (crm.reminders.levels.WARNING_FILTERS)
+    warning: str = ""  # red, yellow or any (crm.stall.levels.WARNING_FILTERS)
     sort: str = "updated"
 
     @classmethod

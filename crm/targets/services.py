@@ -6,7 +6,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from crm import history
+from crm.core import history
+from crm.core.identity import credit_code_problem, name_key, normalize_credit_code
+from crm.core.ownership import owner_problem
+from crm.core.permissions import in_scope
+from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
 from crm.models import (
     COMPANY_TYPES,
@@ -21,10 +25,6 @@ from crm.models import (
     User,
     utcnow,
 )
-from crm.ownership import owner_problem
-from crm.permissions import in_scope
-from crm.targets.identity import credit_code_problem, name_key, normalize_credit_code
-from crm.validation import Conflict, Invalid
 
 # The order of the open statuses: moving left needs a reason.
 STATUS_ORDER = [TargetStatus.UNCONTACTED, TargetStatus.CONTACTED, TargetStatus.INTERESTED]

@@ -5,17 +5,18 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from crm import history
-from crm.bulk import bulk_reassign
-from crm.exports import xlsx_response
+from crm.core import history
+from crm.core.bulk import bulk_reassign
+from crm.core.exports import xlsx_response
+from crm.core.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
+from crm.core.ownership import reassign_all
+from crm.core.permissions import authorize, can, require
+from crm.core.timeutil import local_today
 from crm.extensions import db
-from crm.followups import follow_up_limit, follow_ups_for, save_from_form
-from crm.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
+from crm.followups.services import follow_up_limit, follow_ups_for, save_from_form
 from crm.models import Cluster, TargetCompany, User
-from crm.ownership import reassign_all
-from crm.permissions import authorize, can, require
-from crm.reminders.levels import WARNING_FILTERS, level_counts
-from crm.reminders.warnings import warnings_for
+from crm.stall.levels import WARNING_FILTERS, level_counts
+from crm.stall.warnings import warnings_for
 from crm.targets import bp
 from crm.targets.export import export_targets
 from crm.targets.forms import AssignForm, BulkAssignForm, StatusForm, TargetForm
@@ -34,7 +35,6 @@ from crm.targets.services import (
     create_target,
     update_target,
 )
-from crm.timeutil import local_today
 
 
 def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, template="targets/list.html"):

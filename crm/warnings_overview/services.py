@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from crm.core.permissions import in_scope, scope_clause
 from crm.extensions import db
 from crm.models import Cluster, ClusterStatus, Project, TargetCompany, User
-from crm.permissions import in_scope, scope_clause
-from crm.reminders.levels import LevelCounts, counted, current_level
+from crm.stall.levels import LevelCounts, counted, current_level
 from crm.targets.queries import region_choices
 
 NONE = LevelCounts()

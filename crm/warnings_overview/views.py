@@ -3,7 +3,7 @@
 from flask import render_template
 from flask_login import current_user
 
-from crm.permissions import require
+from crm.core.permissions import require
 from crm.warnings_overview import bp
 from crm.warnings_overview.services import warning_overview
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from crm.core.workdays import add_working_days
 from crm.extensions import db
 from crm.models import Project, User
 from crm.projects.services import ProblemInput, raise_problem
-from crm.workdays import add_working_days
 from tests.browser.test_journeys import log_in, log_out, nav_link
 from tests.browser.test_targets_journey import PHONE_WIDTH, shanghai_today
 from tests.conftest import PASSWORD, make_user

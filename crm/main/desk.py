@@ -10,13 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from crm.core.permissions import scope_clause
+from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import Project, ProjectStage, Role, TargetCompany, TargetStatus, User
-from crm.permissions import scope_clause
-from crm.reminders.query import stall_level
-from crm.reminders.rules import RED, YELLOW, Rules, Stall
-from crm.reminders.warnings import warnings_for
-from crm.timeutil import local_zone
+from crm.stall.query import stall_level
+from crm.stall.rules import RED, YELLOW, Rules, Stall
+from crm.stall.warnings import warnings_for
 
 # Items per kind, most urgent first: a desk is a to-do list; the full lists are one click away.
 OFFICER_LIMIT = 100

@@ -1,4 +1,4 @@
-"""One demo project with its whole story as plain rows (used by crm/demo_projects.py): the project,
+"""One demo project with its whole story as plain rows (used by crm/demo/projects.py): the project,
 its follow-ups, change history, problems to coordinate and 工作方案 milestones.
 """
 
@@ -10,14 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from crm import demo_project_activity as activity
-from crm import demo_project_words as pw
-from crm import demo_words as words
-from crm.demo_companies import ClusterInfo, Companies
-from crm.demo_project_story import ProjectTimeline, Story, milestones
-from crm.demo_targets import Person, Staff
+from crm.core.identity import name_key
+from crm.demo import project_activity as activity
+from crm.demo import project_words as pw
+from crm.demo import words
+from crm.demo.companies import ClusterInfo, Companies
+from crm.demo.project_story import ProjectTimeline, Story, milestones
+from crm.demo.targets import Person, Staff
 from crm.models import ProjectStage, TargetStatus
-from crm.targets.identity import name_key
 
 S = ProjectStage
 FOREIGN_SHARE, JOINT_VENTURE_SHARE, LOCAL_COMPANY_SHARE, NO_SEGMENT_SHARE = 0.08, 0.07, 0.4, 0.05

@@ -12,11 +12,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm.core.validation import Conflict
+from crm.core.workdays import add_working_days
 from crm.extensions import db
 from crm.models import FollowUp, FollowUpMethod, User
-from crm.reminders.rules import Rules
-from crm.validation import Conflict
-from crm.workdays import add_working_days
+from crm.stall.rules import Rules
 
 
 def follow_up_limit(item) -> int | None:

@@ -1,20 +1,20 @@
 """When things happened to a demo project: its stage moves with their evidence dates, planned dates,
-follow-up days and 工作方案 milestones (used by crm/demo_projects.py).
+follow-up days and 工作方案 milestones (used by crm/demo/projects.py).
 
-Days are picked as indexes into a calendar of working days (crm.workdays.WorkCalendar), so
+Days are picked as indexes into a calendar of working days (crm.core.workdays.WorkCalendar), so
 every move falls on a working day and moves are strictly ordered. Everything lies within the past
 ~3 years and before today, except planned dates and the next follow-up date; follow-ups lie within
-the past year, as for target companies (crm.demo_timeline.Timeline, whose machinery this reuses).
+the past year, as for target companies (crm.demo.timeline.Timeline, whose machinery this reuses).
 """
 
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from crm.demo_timeline import Timeline
+from crm.core.workdays import WorkCalendar
+from crm.demo.timeline import Timeline
 from crm.models import ProjectStage
-from crm.reminders.rules import DEFAULT_LIMITS
-from crm.workdays import WorkCalendar
+from crm.stall.rules import DEFAULT_LIMITS
 
 S = ProjectStage
 ORDER = [S.TALKS, S.SIGNED, S.BUILDING, S.PRODUCING]

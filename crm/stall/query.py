@@ -1,6 +1,6 @@
 """黄灯/红灯 as a SQL expression: filter, count and scan stalled items in the database.
 
-crm.reminders.rules.evaluate() decides an item's stall in Python. Lists filtered by warning level,
+crm.stall.rules.evaluate() decides an item's stall in Python. Lists filtered by warning level,
 counts per region or cluster and the reminder scan need the same answer for thousands of rows
 inside one query. Every stall condition compares one of the item's dates with a threshold that
 depends only on today, the item's status/stage rule and the working-day calendar, and each is
@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from crm.core.workdays import WorkCalendar
 from crm.models import Project, ProjectStage, TargetCompany, TargetStatus
-from crm.reminders.rules import MISSED_START_RED_MONTHS, RED, YELLOW, Rule, Rules, add_months, local_date
-from crm.workdays import WorkCalendar
+from crm.stall.rules import MISSED_START_RED_MONTHS, RED, YELLOW, Rule, Rules, add_months, local_date
 
 # The admin's largest limit + escalation (crm.admin.calendar_views.RuleForm) fits well inside.
 LOOKBACK_DAYS = 3 * (250 + 60) + 90

@@ -16,10 +16,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from crm.core.workdays import is_working_day
 from crm.reminders.services import retry_due, run
 from crm.reports import cache as report_cache
 from crm.reports.weeks import IsoWeek
-from crm.workdays import is_working_day
 
 log = logging.getLogger("crm.scheduler")
 

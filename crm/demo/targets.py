@@ -3,8 +3,8 @@
 Called by crm.demo.generate. One seeded random.Random drives everything, so on the same day an
 empty database always gets the same companies. Rows are built as plain dicts and inserted with bulk
 INSERTs in chunks: no ORM object and no query per row (scale 10 = 20,000 companies, ~115,000
-follow-ups). The companies themselves come from crm/demo_companies.py, their dates from
-crm/demo_timeline.py, the words from crm/demo_words.py.
+follow-ups). The companies themselves come from crm/demo/companies.py, their dates from
+crm/demo/timeline.py, the words from crm/demo/words.py.
 """
 
 import random
@@ -15,9 +15,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from crm import demo_words as words
-from crm.demo_companies import ClusterInfo, Companies
-from crm.demo_timeline import Timeline
+from crm.core.timeutil import local_today, local_zone
+from crm.demo import words
+from crm.demo.companies import ClusterInfo, Companies
+from crm.demo.timeline import Timeline
 from crm.extensions import db
 from crm.models import (
     ChainSegment,
@@ -32,7 +33,6 @@ from crm.models import (
     TargetStatus,
     User,
 )
-from crm.timeutil import local_today, local_zone
 
 S = TargetStatus
 TARGETS_PER_SCALE = 2000

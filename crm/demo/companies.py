@@ -1,4 +1,4 @@
-"""Demo target companies themselves: names, credit codes, tags, contacts (used by crm/demo_targets.py).
+"""Demo target companies themselves: names, credit codes, tags, contacts (used by crm/demo/targets.py).
 
 Names are unique by name key and credit codes unique and valid (GB 32100-2015, with a GB 11714
 organisation code inside), also against the companies already in the database.
@@ -9,10 +9,10 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from crm import demo_words as words
+from crm.core.identity import CODE_SET, WEIGHTS, name_key
+from crm.demo import words
 from crm.models import COMPANY_TYPES, HONOURS, Priority, TargetSource, TargetStatus
 from crm.models.enums import tags_to_bits
-from crm.targets.identity import CODE_SET, WEIGHTS, name_key
 
 CODE_SHARE, NO_SEGMENT_SHARE = 0.70, 0.10
 CITY_WEIGHTS = [weight for *_, weight in words.CITIES]

@@ -1,4 +1,4 @@
-"""Words the demo generator builds 项目清单 data from (crm/demo_projects.py): project names, the
+"""Words the demo generator builds 项目清单 data from (crm/demo/projects.py): project names, the
 四个一, visit notes by stage, reasons, and the problems to coordinate.
 
 In a template "{a|b|c}" stands for one of a, b or c, chosen at random; "{name}" fields are filled

@@ -1,4 +1,4 @@
-"""Words the demo generator builds 招商清单 data from (crm/demo_targets.py): names, notes, visit notes.
+"""Words the demo generator builds 招商清单 data from (crm/demo/targets.py): names, notes, visit notes.
 
 Company names are made up from syllables and brand characters; any likeness to a real company is
 chance. Phone numbers and registration numbers are random.

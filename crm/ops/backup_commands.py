@@ -1,4 +1,4 @@
-"""flask --app wsgi backup / restore: the whole database to a file and back (crm/backup.py)."""
+"""flask --app wsgi backup / restore: the whole database to a file and back (crm/ops/backup.py)."""
 
 import time
 from pathlib import Path
@@ -9,8 +9,8 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
 
-from crm.backup import KIND_LABELS, BackupError, backup, backup_revision, restore
 from crm.extensions import db
+from crm.ops.backup import KIND_LABELS, BackupError, backup, backup_revision, restore
 
 MAIN_TABLES = {
     "target_company": "招商清单企业",

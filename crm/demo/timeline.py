@@ -1,16 +1,16 @@
 """When things happened to a demo target company: its follow-up days and planned next days.
 
-Used by crm/demo_targets.py. Every generated day lies within the past year and before today (so no
+Used by crm/demo/targets.py. Every generated day lies within the past year and before today (so no
 timestamp is in the future); open companies' next follow-up falls within their status's limit in
-working days (crm.reminders.rules.DEFAULT_LIMITS): about 15% already overdue, the rest due soon.
+working days (crm.stall.rules.DEFAULT_LIMITS): about 15% already overdue, the rest due soon.
 """
 
 import random
 from datetime import date, timedelta
 
+from crm.core.workdays import WorkCalendar
 from crm.models import TargetStatus
-from crm.reminders.rules import DEFAULT_LIMITS
-from crm.workdays import WorkCalendar
+from crm.stall.rules import DEFAULT_LIMITS
 
 S = TargetStatus
 OVERDUE_SHARE = 0.15

@@ -1,18 +1,18 @@
-"""What happens on a demo project (used by crm/demo_project_plan.py): follow-ups, stage moves with
+"""What happens on a demo project (used by crm/demo/project_plan.py): follow-ups, stage moves with
 their evidence, problems to coordinate, and the history rows that record them.
 """
 
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from crm import demo_project_words as pw
-from crm.demo_project_story import Story
-from crm.demo_targets import Person
+from crm.demo import project_words as pw
+from crm.demo.project_story import Story
+from crm.demo.targets import Person
 from crm.models import FollowUpMethod, ProblemCategory, ProblemStatus, ProjectStage
 from crm.models.projects import Project
 
 if TYPE_CHECKING:
-    from crm.demo_project_plan import Context
+    from crm.demo.project_plan import Context
 
 S = ProjectStage
 NOTES = {S.TALKS: pw.TALKS, S.SIGNED: pw.SIGNED, S.BUILDING: pw.BUILDING, S.PAUSED: pw.PAUSED}

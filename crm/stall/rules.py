@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from crm.workdays import WorkCalendar
+from crm.core.workdays import WorkCalendar
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

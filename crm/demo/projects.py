@@ -1,11 +1,11 @@
 """项目清单 demo data: projects with their 四个一, stages and evidence, milestones, follow-ups,
 problems to coordinate and change history, inserted in bulk.
 
-Called by crm.demo.generate after the 招商清单 (crm/demo_targets.py), whose bulk machinery it shares:
+Called by crm.demo.generate after the 招商清单 (crm/demo/targets.py), whose bulk machinery it shares:
 rows are plain dicts inserted in chunks (COPY on PostgreSQL), no ORM object and no query per row.
 Every 已转项目 target company without a project gets its project; the rest are made up, spread
 over the 9 formal clusters by their 2025 targets. When and how things happened comes from
-crm/demo_project_story.py, the words from crm/demo_project_words.py.
+crm/demo/project_story.py, the words from crm/demo/project_words.py.
 """
 
 import random
@@ -14,13 +14,14 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from crm import demo_project_words as pw
-from crm import demo_words as words
-from crm.demo_companies import ClusterInfo, Companies
-from crm.demo_project_activity import PROBLEM_KEY
-from crm.demo_project_plan import Context, Plan, plan_project
-from crm.demo_project_story import ProjectTimeline
-from crm.demo_targets import _bulk_insert, _load_people
+from crm.core.timeutil import local_today, local_zone
+from crm.demo import project_words as pw
+from crm.demo import words
+from crm.demo.companies import ClusterInfo, Companies
+from crm.demo.project_activity import PROBLEM_KEY
+from crm.demo.project_plan import Context, Plan, plan_project
+from crm.demo.project_story import ProjectTimeline
+from crm.demo.targets import _bulk_insert, _load_people
 from crm.extensions import db
 from crm.models import (
     ChainSegment,
@@ -35,7 +36,6 @@ from crm.models import (
     TargetStatus,
 )
 from crm.models.projects import Milestone, Project
-from crm.timeutil import local_today, local_zone
 
 S = ProjectStage
 PROJECTS_PER_SCALE = 500

@@ -152,7 +152,7 @@ def authorize(action: str, record: Any):
 
 def refuse(code: int, action: str, record: Any = None):
     """Refuse the request, and write the refusal to the audit log (失败的授权 are audited)."""
-    from crm import audit
+    from crm.core import audit
 
     audit.event("access.denied", entity=record, note=f"{action}（{code}）")
     abort(code)

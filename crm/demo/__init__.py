@@ -1,7 +1,7 @@
 """Realistic generated data for demos and benchmarks (flask --app wsgi demo-data --scale N).
 
 Scale 1 is about Jiaxing's real size; 10 is the benchmark size. The people are the same at every
-scale (a bureau does not grow tenfold); the 招商清单 (crm/demo_targets.py) grows with the scale.
+scale (a bureau does not grow tenfold); the 招商清单 (crm/demo/targets.py) grows with the scale.
 """
 
 import random
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from crm.auth.services import create_user
 from crm.clusters.seed import seed_plan
-from crm.demo_projects import seed_projects
-from crm.demo_targets import seed_targets
+from crm.demo.projects import seed_projects
+from crm.demo.targets import seed_targets
 from crm.extensions import db
 from crm.models import Region, Role, User
 

@@ -1,6 +1,6 @@
-"""黄灯/红灯 in list queries: the 预警 filter and red/yellow counts, over crm.reminders.query.
+"""黄灯/红灯 in list queries: the 预警 filter and red/yellow counts, over crm.stall.query.
 
-Lists filter by level and count levels inside SQL (crm.reminders.query.stall_level), so a filter
+Lists filter by level and count levels inside SQL (crm.stall.query.stall_level), so a filter
 or a count costs one statement whatever the number of items.
 """
 
@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import has_request_context, request
 
+from crm.core.timeutil import local_zone
 from crm.extensions import db
-from crm.reminders.query import stall_level
-from crm.reminders.rules import RED, YELLOW, Rules
-from crm.timeutil import local_zone
+from crm.stall.query import stall_level
+from crm.stall.rules import RED, YELLOW, Rules
 
 ANY = "any"
 # value of the warning filter -> its label, in the order the select offers them

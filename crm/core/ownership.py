@@ -6,11 +6,11 @@ Used by target companies now and by projects later: one rule, one reassignment p
 import sqlalchemy as sa
 from flask import url_for
 
-from crm import history
+from crm.core import history
+from crm.core.notifications import notify
+from crm.core.permissions import in_scope
 from crm.extensions import db
 from crm.models import Role, User
-from crm.notifications import notify
-from crm.permissions import in_scope
 
 OWNER_ROLES = (Role.OFFICER, Role.HEAD)
 
@@ -56,7 +56,7 @@ def reassign(item, new_owner: User, actor: User, note: str) -> None:
 
 def reassign_all(items: list, new_owner: User | None, actor: User, note: str) -> None:
     """Hand every item to new_owner, or none of them (Invalid lists each refusal)."""
-    from crm.validation import Invalid
+    from crm.core.validation import Invalid
 
     if new_owner is None:
         raise Invalid({"owner_id": "请选择新责任人。"})

@@ -1,6 +1,6 @@
 """The import template's columns: header matching, the downloadable template and the bad-rows file.
 
-Both spreadsheets go through crm.exports.write_xlsx, the one writer (it neutralises formula-like text).
+Both spreadsheets go through crm.core.exports.write_xlsx, the one writer (it neutralises formula-like text).
 """
 
 import re
@@ -12,13 +12,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from crm.exports import Column, Sheet, write_xlsx
+from crm.core.exports import Column, Sheet, write_xlsx
+from crm.core.identity import CODE_SET, WEIGHTS
+from crm.core.ownership import OWNER_ROLES
+from crm.core.permissions import scope_clause
 from crm.extensions import db
+from crm.imports.reader import ImportFileError, plain
 from crm.models import COMPANY_TYPES, HONOURS, Cluster, Priority, TargetSource, User
-from crm.ownership import OWNER_ROLES
-from crm.permissions import scope_clause
-from crm.targets.identity import CODE_SET, WEIGHTS
-from crm.targets.import_reader import ImportFileError, plain
 
 
 @dataclass(frozen=True)

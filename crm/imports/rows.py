@@ -12,12 +12,12 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 
+from crm.core.identity import normalize_credit_code
+from crm.core.ownership import OWNER_ROLES
 from crm.extensions import db
+from crm.imports.columns import LABELS, normal_form
+from crm.imports.reader import Formula
 from crm.models import ChainSegment, Cluster, Priority, TargetCompany, TargetSource, User
-from crm.ownership import OWNER_ROLES
-from crm.targets.identity import normalize_credit_code
-from crm.targets.import_columns import LABELS, normal_form
-from crm.targets.import_reader import Formula
 from crm.targets.services import TargetInput
 
 # Text columns longer than the database column would fail on PostgreSQL: refuse them as row errors.

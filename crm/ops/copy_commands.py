@@ -16,9 +16,9 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from crm.backup_commands import code_revisions
 from crm.extensions import db
-from crm.reminders.rules import DEFAULT_ESCALATION_DAYS, DEFAULT_LIMITS
+from crm.ops.backup_commands import code_revisions
+from crm.stall.rules import DEFAULT_ESCALATION_DAYS, DEFAULT_LIMITS
 
 BATCH_ROWS = 5000
 # Revision 0004 inserts the default stall rules: an empty, migrated database has them. They are

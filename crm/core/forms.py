@@ -81,8 +81,8 @@ def commit_or_report(form, action, field: str | None = None):
     """
     from sqlalchemy.orm.exc import StaleDataError
 
+    from crm.core.validation import Conflict, Invalid
     from crm.extensions import db
-    from crm.validation import Conflict, Invalid
 
     try:
         result = action()

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
+from crm.core.timeutil import local_zone
 from crm.extensions import db
-from crm.reminders.rules import Rules, Stall, calendar_for, evaluate
-from crm.timeutil import local_zone
+from crm.stall.rules import Rules, Stall, calendar_for, evaluate
 
 
 def warnings_for(items, as_of: datetime | None = None) -> dict[tuple[str, int], Stall]:
