@@ -1,13 +1,24 @@
 """Command-line interface (flask --app wsgi ...), as promised in SPEC §7."""
 
 import sys
+from datetime import timedelta
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from crm.auth.services import create_user, ensure_first_admin, generate_password, resolve_scope
+from crm.clusters.seed import seed_plan
+from crm.core import audit
+from crm.demo import generate
 from crm.extensions import db
-from crm.models import Role
+from crm.models import Role, utcnow
+from crm.ops.backup_commands import backup_command, restore_command
+from crm.ops.copy_commands import copy_data_command
+from crm.ops.scheduler import scheduler_command
+from crm.reminders.commands import remind_command
+from crm.reports import cache as report_cache
+from crm.reports.commands import export_weekly_command
 
 
 def read_password() -> str:
@@ -19,7 +30,6 @@ def read_password() -> str:
 @with_appcontext
 def seed_command():
     """Load the plan's regions, clusters and chain segments (idempotent)."""
-    from crm.clusters.seed import seed_plan
 
     added = seed_plan()
     db.session.commit()
@@ -44,7 +54,6 @@ def seed_command():
 @click.option("--phone", default=None, help="手机号码")
 def create_user_command(username, role, scope, password_stdin, display_name, email, phone):
     """Create a user. Without --password-stdin a one-time password is printed."""
-    from crm.auth.services import create_user, generate_password, resolve_scope
 
     password = read_password() if password_stdin else generate_password()
     try:
@@ -72,7 +81,6 @@ def create_user_command(username, role, scope, password_stdin, display_name, ema
 @with_appcontext
 def init_admin_command():
     """Create the first administrator if there is no user yet, printing its one-time password."""
-    from crm.auth.services import ensure_first_admin
 
     created = ensure_first_admin()
     if created is None:
@@ -93,9 +101,6 @@ def init_admin_command():
 @click.option("--password-stdin", is_flag=True, help="演示账号的密码从标准输入读取")
 def demo_data_command(scale, password_stdin):
     """Generate realistic demo data (scale 1 ≈ Jiaxing's real size, 10 = benchmark size)."""
-    from crm.auth.services import generate_password
-    from crm.demo import generate
-    from crm.reports import cache as report_cache
 
     password = read_password() if password_stdin else generate_password()
     try:
@@ -119,10 +124,6 @@ def demo_data_command(scale, password_stdin):
 @with_appcontext
 def prune_audit_command(days):
     """删除过期的审计日志（至少保留 180 天）。"""
-    from datetime import timedelta
-
-    from crm.core import audit
-    from crm.models import utcnow
 
     try:
         removed = audit.prune(utcnow() - timedelta(days=days))
@@ -133,10 +134,6 @@ def prune_audit_command(days):
 
 
 def register(app: Flask) -> None:
-    from crm.ops.backup_commands import backup_command, restore_command
-    from crm.ops.copy_commands import copy_data_command
-    from crm.reminders.commands import remind_command, scheduler_command
-    from crm.reports.commands import export_weekly_command
 
     commands = (seed_command, create_user_command, init_admin_command, demo_data_command, prune_audit_command)
     commands += (backup_command, restore_command, copy_data_command)

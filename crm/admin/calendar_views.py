@@ -7,9 +7,8 @@ from wtforms import BooleanField, DateField, IntegerField, StringField, SubmitFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from crm.admin import bp
-from crm.admin.forms import ConfirmForm
 from crm.core import history
-from crm.core.forms import Form
+from crm.core.forms import ConfirmForm, Form
 from crm.core.permissions import require
 from crm.core.timeutil import local_today
 from crm.core.workdays import coverage_gaps

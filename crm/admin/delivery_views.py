@@ -7,7 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from sqlalchemy.orm import joinedload
 
 from crm.admin import bp
-from crm.admin.forms import ConfirmForm
+from crm.core.forms import ConfirmForm
 from crm.core.permissions import require
 from crm.extensions import db
 from crm.models import CHANNELS, MESSAGE_STATUSES, OutgoingMessage, ReminderDelivery

@@ -39,9 +39,3 @@ class UserForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.scope.choices = scope_choices()
-
-
-class ConfirmForm(Form):
-    """An empty form: a POST button with its CSRF token."""
-
-    submit = SubmitField("确认")

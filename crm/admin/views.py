@@ -3,8 +3,9 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 from flask_login import current_user
 
 from crm.admin import bp
-from crm.admin.forms import ConfirmForm, UserForm
+from crm.admin.forms import UserForm
 from crm.auth.services import create_user, generate_password, resolve_scope, set_password
+from crm.core.forms import ConfirmForm
 from crm.core.ownership import owner_change_problem
 from crm.core.permissions import require
 from crm.extensions import db

@@ -5,13 +5,12 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from crm.core.forms import safe_back
+from crm.core.forms import BulkAssignForm, safe_back
 from crm.core.ownership import reassign_all
 from crm.core.permissions import authorize
 from crm.core.validation import Invalid
 from crm.extensions import db
 from crm.models import User
-from crm.targets.forms import BulkAssignForm
 
 MAX_ITEMS = 500
 NOUNS = {"target": ("企业", "家"), "project": ("项目", "个")}

@@ -2,7 +2,9 @@
 
 from decimal import Decimal
 
+from flask import request
 from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import (
     DateField,
     SelectChoice,
@@ -15,7 +17,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.models import FollowUpMethod
+from crm.core.choices import int_or_none, owner_choices_for_form
+from crm.core.validation import Conflict, Invalid
+from crm.extensions import db
+from crm.models import FollowUpMethod, User
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -34,8 +39,6 @@ def two_decimals(form, field) -> None:
 
 def safe_back() -> str | None:
     """The same-site page a form asked to return to (field "back"), if any."""
-    from flask import request
-
     back = request.form.get("back", "")
     if back.startswith("/") and not back.startswith("//") and "\\" not in back:
         return back
@@ -79,11 +82,6 @@ def commit_or_report(form, action, field: str | None = None):
     into messages; nothing is half-saved. Returns the call's result, or FAILED. With field, every
     problem is shown on that field (e.g. the owner select of a reassignment).
     """
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from crm.core.validation import Conflict, Invalid
-    from crm.extensions import db
-
     try:
         result = action()
         db.session.commit()
@@ -96,3 +94,25 @@ def commit_or_report(form, action, field: str | None = None):
         db.session.rollback()
         form.form_errors.append(Conflict.MESSAGE)
     return FAILED
+
+
+class ConfirmForm(Form):
+    """An empty form: a POST button with its CSRF token."""
+
+    submit = SubmitField("确认")
+
+
+class AssignForm(Form):
+    """Reassignment of one item (target company or project) with a handover note."""
+
+    owner_id = SelectField("新责任人", coerce=int_or_none)
+    note = TextAreaField("交接说明", validators=[DataRequired("请填写交接说明。"), Length(max=2000)])
+    submit = SubmitField("改派")
+
+    def __init__(self, actor: User, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner_id.choices = owner_choices_for_form(actor)
+
+
+class BulkAssignForm(AssignForm):
+    submit = SubmitField("批量改派所选企业")

@@ -9,8 +9,9 @@ from flask import url_for
 from crm.core import history
 from crm.core.notifications import notify
 from crm.core.permissions import in_scope
+from crm.core.validation import Invalid
 from crm.extensions import db
-from crm.models import Role, User
+from crm.models import Project, ProjectStage, Role, TargetCompany, TargetStatus, User
 
 OWNER_ROLES = (Role.OFFICER, Role.HEAD)
 
@@ -56,8 +57,6 @@ def reassign(item, new_owner: User, actor: User, note: str) -> None:
 
 def reassign_all(items: list, new_owner: User | None, actor: User, note: str) -> None:
     """Hand every item to new_owner, or none of them (Invalid lists each refusal)."""
-    from crm.core.validation import Invalid
-
     if new_owner is None:
         raise Invalid({"owner_id": "请选择新责任人。"})
     problems = {}
@@ -74,8 +73,6 @@ def reassign_all(items: list, new_owner: User | None, actor: User, note: str) ->
 
 def open_item_count(user: User) -> int:
     """How many open items user is responsible for (they block deactivation and scope changes)."""
-    from crm.models import Project, ProjectStage, TargetCompany, TargetStatus
-
     targets = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(TargetCompany)

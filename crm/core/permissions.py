@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
+from crm.core import audit
 from crm.models import Role, User
 
 Rule = Callable[[User, Any], bool]
@@ -152,7 +153,5 @@ def authorize(action: str, record: Any):
 
 def refuse(code: int, action: str, record: Any = None):
     """Refuse the request, and write the refusal to the audit log (失败的授权 are audited)."""
-    from crm.core import audit
-
     audit.event("access.denied", entity=record, note=f"{action}（{code}）")
     abort(code)

@@ -18,3 +18,9 @@ class Conflict(Exception):
 
     def __init__(self, message: str = MESSAGE):
         super().__init__(message)
+
+
+def check_version(item, expected_version: int | str | None) -> None:
+    """Conflict when the form was opened on an older version than the record now has."""
+    if expected_version is None or int(expected_version) != item.version:
+        raise Conflict()

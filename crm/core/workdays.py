@@ -20,6 +20,9 @@ import chinese_calendar.constants as _official
 import sqlalchemy as sa
 from flask import has_app_context
 
+from crm.extensions import db
+from crm.models.reminders import CalendarDay
+
 # The years chinese-calendar has data for (it raises NotImplementedError outside them).
 OFFICIAL_FIRST_YEAR = min(_official.holidays).year
 OFFICIAL_LAST_YEAR = max(_official.holidays).year
@@ -45,9 +48,6 @@ def load_overrides(first: date, last: date) -> dict[date, bool]:
     """Admin-entered days from first to last: day → is_working ({} without an application context)."""
     if not has_app_context():
         return {}
-    from crm.extensions import db
-    from crm.models.reminders import CalendarDay
-
     with db.session.no_autoflush:
         rows = db.session.execute(
             sa.select(CalendarDay.day, CalendarDay.is_working).where(CalendarDay.day.between(first, last))

@@ -2,8 +2,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from crm.admin.forms import ConfirmForm
-from crm.core.forms import FollowUpForm
+from crm.core.forms import ConfirmForm, FollowUpForm
 from crm.core.notifications import mark_read
 from crm.core.permissions import public, refuse, require
 from crm.core.timeutil import local_today

@@ -11,10 +11,12 @@ import logging
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from crm.core.workdays import is_working_day
 from crm.reminders.services import retry_due, run
@@ -96,3 +98,23 @@ def build(app: Flask) -> BlockingScheduler:
         # Started after today's scan time (a restart, or days of downtime): scan now, once.
         scheduler.add_job(scan_job, args=[app], id="catch-up", next_run_time=now)
     return scheduler
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """唯一的定时任务进程：工作日定时停滞扫描、失败重发。"""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()
+    try:
+        jobs = build(app)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    at = scan_time(app)
+    click.echo(
+        f"调度器已启动（{app.config['TIMEZONE']}）：每个工作日 {at:%H:%M} 停滞扫描，每 {RETRY_MINUTES} 分钟重发失败消息。"
+    )
+    try:
+        jobs.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("调度器已停止。")

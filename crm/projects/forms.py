@@ -11,9 +11,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from crm.core.choices import (
+    cluster_choices,
+    int_or_none,
+    landing_region_choices,
+    owner_choices_for_form,
+    segment_choices,
+)
 from crm.core.forms import Form, two_decimals
 from crm.models import ProblemCategory, ProblemStatus, ProjectStage, User
-from crm.targets.forms import _int_or_none, cluster_choices, owner_choices, segment_choices
 
 
 def _amount(label: str):
@@ -22,22 +28,12 @@ def _amount(label: str):
     )
 
 
-def region_choices() -> list[SelectChoice]:
-    import sqlalchemy as sa
-
-    from crm.extensions import db
-    from crm.models import Region
-
-    regions = db.session.scalars(sa.select(Region).order_by(Region.sort_order))
-    return [SelectChoice("", "与集群所在地区相同")] + [SelectChoice(str(r.id), r.name) for r in regions]
-
-
 class ProjectForm(Form):
     name = StringField("项目名称", validators=[DataRequired("请填写项目名称。"), Length(max=128)])
     company_name = StringField("项目单位", validators=[DataRequired("请填写项目单位。"), Length(max=128)])
-    cluster_id = SelectField("所属集群", coerce=_int_or_none)
-    segment_id = SelectField("产业链环节", coerce=_int_or_none)
-    region_id = SelectField("落地地区", coerce=_int_or_none)
+    cluster_id = SelectField("所属集群", coerce=int_or_none)
+    segment_id = SelectField("产业链环节", coerce=int_or_none)
+    region_id = SelectField("落地地区", coerce=int_or_none)
     is_landmark = BooleanField("标志性项目")
     total_investment = _amount("总投资（亿元）")
     fixed_asset_investment = _amount("固定资产投资（亿元）")
@@ -48,7 +44,7 @@ class ProjectForm(Form):
     planned_start_on = DateField("计划开工日期", validators=[Optional()])
     planned_completion_on = DateField("计划竣工日期", validators=[Optional()])
     leader_name = StringField("联系领导", validators=[Length(max=64)])
-    owner_id = SelectField("责任人", coerce=_int_or_none)
+    owner_id = SelectField("责任人", coerce=int_or_none)
     responsible_unit = StringField("责任单位", validators=[Length(max=128)])
     action_plan = TextAreaField("工作方案", validators=[Length(max=5000)])
     description = TextAreaField("项目简介", validators=[Length(max=5000)])
@@ -59,8 +55,8 @@ class ProjectForm(Form):
         super().__init__(*args, **kwargs)
         self.cluster_id.choices = cluster_choices()
         self.segment_id.choices = segment_choices()
-        self.region_id.choices = region_choices()
-        self.owner_id.choices = owner_choices(actor)
+        self.region_id.choices = landing_region_choices()
+        self.owner_id.choices = owner_choices_for_form(actor)
 
 
 class StageForm(Form):

@@ -5,7 +5,9 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 
 from crm.core.bulk import bulk_reassign
+from crm.core.choices import owner_choices_for_filter, region_choices
 from crm.core.exports import xlsx_response
+from crm.core.forms import BulkAssignForm
 from crm.core.permissions import can, require
 from crm.core.timeutil import local_today
 from crm.extensions import db
@@ -18,14 +20,11 @@ from crm.projects.queries import (
     ProjectFilters,
     board_data,
     filtered_projects,
-    owner_choices,
     project_query,
 )
 from crm.projects.stages import ORDER
 from crm.stall.levels import WARNING_FILTERS, level_counts
 from crm.stall.warnings import warnings_for
-from crm.targets.forms import BulkAssignForm
-from crm.targets.queries import region_choices
 
 # The stage a card's "推进" link proposes; the move itself always goes through the evidence form.
 NEXT_STAGE = {stage.value: ORDER[i + 1].value for i, stage in enumerate(ORDER[:-1])}
@@ -36,7 +35,7 @@ def _filter_choices() -> dict:
     return {
         "clusters": db.session.scalars(sa.select(Cluster).order_by(Cluster.status, Cluster.sort_order)).all(),
         "regions": region_choices(current_user),
-        "owners": owner_choices(current_user),
+        "owners": owner_choices_for_filter(current_user, Project),
         "sort_labels": SORT_LABELS,
         "stage_options": [(s.value, s.value) for s in ProjectStage],
         "warning_options": WARNING_FILTERS.items(),

@@ -204,16 +204,6 @@ def _cards(user: User, filters: ProjectFilters, today: date, column: BoardColumn
     return list(db.session.scalars(stmt))
 
 
-def owner_choices(user: User) -> list[User]:
-    """People responsible for projects the user can see (for the 责任人 filter)."""
-    stmt = (
-        sa.select(User)
-        .where(User.id.in_(sa.select(Project.owner_id).where(scope_clause(user, Project.region_id))))
-        .order_by(User.display_name)
-    )
-    return list(db.session.scalars(stmt))
-
-
 # 要素保障: problems on projects in the reader's scope.
 OPEN_PROBLEM_STATUSES = [ProblemStatus.OPEN, ProblemStatus.IN_PROGRESS]
 ALL_PROBLEMS = "全部"

@@ -8,7 +8,7 @@ from crm.core import history
 from crm.core.identity import name_key
 from crm.core.ownership import owner_problem
 from crm.core.permissions import in_scope
-from crm.core.validation import Invalid
+from crm.core.validation import Invalid, check_version
 from crm.extensions import db
 from crm.models import (
     ChainSegment,
@@ -25,7 +25,6 @@ from crm.models import (
     utcnow,
 )
 from crm.models.projects import Milestone, Project
-from crm.targets.services import check_version
 
 AMOUNTS = [
     "total_investment",

@@ -6,10 +6,11 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.core import history
-from crm.core.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
+from crm.core.forms import FAILED, AssignForm, FollowUpForm, attach_problems, commit_or_report, safe_back
 from crm.core.ownership import reassign_all
 from crm.core.permissions import authorize, require
 from crm.core.timeutil import local_today
+from crm.core.validation import check_version
 from crm.extensions import db
 from crm.followups.services import follow_up_limit, follow_ups_for, save_from_form
 from crm.models import Problem, ProjectStage, Role, User
@@ -20,8 +21,6 @@ from crm.projects.services import ProjectInput, add_milestone, create_project, u
 from crm.projects.stages import EVIDENCE, ORDER, StageMove
 from crm.projects.stages import move_stage as apply_move
 from crm.stall.warnings import warnings_for
-from crm.targets.forms import AssignForm
-from crm.targets.services import check_version
 
 INPUT_FIELDS = [
     "name", "company_name", "cluster_id", "region_id", "segment_id", "is_landmark", "total_investment",

@@ -1,6 +1,5 @@
-"""flask --app wsgi remind / scheduler (SPEC §7)."""
+"""flask --app wsgi remind (SPEC §7): one stall scan and delivery."""
 
-import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -9,7 +8,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from crm.models import CHANNELS, MESSAGE_STATUSES
-from crm.ops import scheduler
 from crm.reminders.services import run
 
 
@@ -54,23 +52,3 @@ def remind_command(dry_run: bool, at: str | None):
             )
             click.echo(f"  {label}：{len(sent)} 份（{counts}）")
     click.echo(f"  重试 {report.retried} 条；已送达过而跳过 {report.skipped} 份。")
-
-
-@click.command("scheduler")
-@with_appcontext
-def scheduler_command():
-    """唯一的定时任务进程：工作日定时停滞扫描、失败重发。"""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = current_app._get_current_object()
-    try:
-        jobs = scheduler.build(app)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    at = scheduler.scan_time(app)
-    click.echo(
-        f"调度器已启动（{app.config['TIMEZONE']}）：每个工作日 {at:%H:%M} 停滞扫描，每 {scheduler.RETRY_MINUTES} 分钟重发失败消息。"
-    )
-    try:
-        jobs.start()
-    except (KeyboardInterrupt, SystemExit):
-        click.echo("调度器已停止。")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from crm.core.choices import region_choices
 from crm.extensions import db
 from crm.models import (
     Cluster,
@@ -30,7 +31,6 @@ from crm.reports.dashboard_tables import ProblemTable, Week, open_problems, week
 from crm.reports.scope import ReportScope
 from crm.stall.levels import LevelCounts, current_level
 from crm.stall.rules import RED
-from crm.targets.queries import region_choices
 from crm.warnings_overview.services import NONE, Row
 
 ZERO = Decimal("0.00")
@@ -156,7 +156,7 @@ def all_clusters() -> list[Cluster]:
     )
 
 
-def cluster_choices(user: User, clusters: list[Cluster]) -> list[Cluster]:
+def clusters_for_reader(user: User, clusters: list[Cluster]) -> list[Cluster]:
     """Clusters a reader can sensibly pick: all for the city; a region's own and those landing there."""
     if user.region_id is None:
         return clusters

@@ -8,7 +8,7 @@ from crm.core.permissions import require
 from crm.core.timeutil import local_today, local_zone
 from crm.reports import bp
 from crm.reports.charts import Bar, Series, bar_chart, column_chart
-from crm.reports.dashboard import Dashboard, all_clusters, build, cluster_choices
+from crm.reports.dashboard import Dashboard, all_clusters, build, clusters_for_reader
 from crm.reports.scope import ScopeError, from_args
 from crm.templating import amount
 
@@ -26,7 +26,7 @@ def dashboard():
         "reports/dashboard.html",
         d=data,
         charts=charts(data),
-        cluster_options=cluster_choices(current_user, clusters),
+        cluster_options=clusters_for_reader(current_user, clusters),
         # the lists the counts link to, built once: hundreds of url_for calls cost a page 10 ms
         lists={
             "targets": url_for("targets.index"),

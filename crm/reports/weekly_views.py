@@ -8,8 +8,9 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
-from crm.admin.forms import ConfirmForm
+from crm.core.choices import region_choices
 from crm.core.exports import file_response
+from crm.core.forms import ConfirmForm
 from crm.core.permissions import authorize, in_scope, refuse, require, scope_clause
 from crm.core.timeutil import local_today, local_zone
 from crm.extensions import db
@@ -20,7 +21,6 @@ from crm.reports.documents import MIMETYPES, render
 from crm.reports.scope import ScopeError, from_args
 from crm.reports.weekly import PARTS, WeeklySummary
 from crm.reports.weeks import IsoWeek
-from crm.targets.queries import region_choices
 
 ITEM_MODELS = {"target": TargetCompany, "project": Project}
 WINDOW_PAGE_SIZE = 100  # rows of one summary table per page

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from crm.core.workdays import WorkCalendar
+from crm.models.reminders import StallRule
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -79,8 +80,6 @@ class Rules:
     @classmethod
     def load(cls, session) -> "Rules":
         """One query: the admin's StallRule rows, SPEC defaults for any status without one."""
-        from crm.models.reminders import StallRule
-
         by_key = {key: Rule(days) for key, days in DEFAULT_LIMITS.items()}
         for row in session.scalars(sa.select(StallRule)):
             by_key[row.status_or_stage] = Rule(row.limit_days, row.escalation_days)

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from crm.core.identity import name_key
 from crm.core.permissions import scope_clause
 from crm.extensions import db
-from crm.models import COMPANY_TYPES, HONOURS, Region, TargetCompany, TargetStatus, User
+from crm.models import COMPANY_TYPES, HONOURS, TargetCompany, TargetStatus, User
 from crm.stall.levels import WARNING_FILTERS, warning_clause
 
 OPEN_STATUSES = [s for s in TargetStatus if not s.is_closed]
@@ -139,18 +139,6 @@ def overdue_clause(today: date) -> sa.ColumnElement[bool]:
     return sa.and_(TargetCompany.next_follow_up_on < today, TargetCompany.status.in_(OPEN_STATUSES))
 
 
-def owner_choices(user: User) -> list[User]:
-    """People who own targets the user can see (for the officer filter)."""
-    stmt = (
-        sa.select(User)
-        .where(
-            User.id.in_(sa.select(TargetCompany.owner_id).where(scope_clause(user, TargetCompany.region_id)))
-        )
-        .order_by(User.display_name)
-    )
-    return list(db.session.scalars(stmt))
-
-
 def country_choices(user: User) -> list[str]:
     stmt = (
         sa.select(TargetCompany.country)
@@ -159,10 +147,3 @@ def country_choices(user: User) -> list[str]:
         .order_by(TargetCompany.country)
     )
     return list(db.session.scalars(stmt))
-
-
-def region_choices(user: User) -> list[Region]:
-    """The regions inside the user's scope (for the 地区 filters of both lists)."""
-    return list(
-        db.session.scalars(sa.select(Region).where(scope_clause(user, Region.id)).order_by(Region.sort_order))
-    )

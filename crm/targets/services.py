@@ -10,7 +10,7 @@ from crm.core import history
 from crm.core.identity import credit_code_problem, name_key, normalize_credit_code
 from crm.core.ownership import owner_problem
 from crm.core.permissions import in_scope
-from crm.core.validation import Conflict, Invalid
+from crm.core.validation import Invalid, check_version
 from crm.extensions import db
 from crm.models import (
     COMPANY_TYPES,
@@ -191,12 +191,6 @@ EDITABLE = [
     "contact_phone",
     "contact_email",
 ]
-
-
-def check_version(item, expected_version: int | None) -> None:
-    """Conflict when the form was opened on an older version than the record now has."""
-    if expected_version is None or int(expected_version) != item.version:
-        raise Conflict()
 
 
 def update_target(target: TargetCompany, data: TargetInput, actor: User, expected_version) -> list[str]:

@@ -7,26 +7,35 @@ from sqlalchemy.orm import joinedload
 
 from crm.core import history
 from crm.core.bulk import bulk_reassign
+from crm.core.choices import owner_choices_for_filter, region_choices
 from crm.core.exports import xlsx_response
-from crm.core.forms import FAILED, FollowUpForm, attach_problems, commit_or_report, safe_back
+from crm.core.forms import (
+    FAILED,
+    AssignForm,
+    BulkAssignForm,
+    FollowUpForm,
+    attach_problems,
+    commit_or_report,
+    safe_back,
+)
 from crm.core.ownership import reassign_all
 from crm.core.permissions import authorize, can, require
 from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.followups.services import follow_up_limit, follow_ups_for, save_from_form
-from crm.models import Cluster, TargetCompany, User
+from crm.models import Cluster, Project, TargetCompany, User
+from crm.projects.forms import ConvertForm
+from crm.projects.services import convert_target
 from crm.stall.levels import WARNING_FILTERS, level_counts
 from crm.stall.warnings import warnings_for
 from crm.targets import bp
 from crm.targets.export import export_targets
-from crm.targets.forms import AssignForm, BulkAssignForm, StatusForm, TargetForm
+from crm.targets.forms import StatusForm, TargetForm
 from crm.targets.queries import (
     SORT_LABELS,
     TargetFilters,
     country_choices,
     filtered_targets,
-    owner_choices,
-    region_choices,
     target_query,
 )
 from crm.targets.services import (
@@ -55,7 +64,7 @@ def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, t
         segments=filtered_cluster.segments if filtered_cluster else [],
         clusters=db.session.scalars(sa.select(Cluster).order_by(Cluster.status, Cluster.sort_order)).all(),
         regions=region_choices(current_user),
-        owners=owner_choices(current_user),
+        owners=owner_choices_for_filter(current_user, TargetCompany),
         countries=country_choices(current_user),
         sort_labels=SORT_LABELS,
         warning_options=WARNING_FILTERS.items(),
@@ -176,8 +185,6 @@ def render_detail(target: TargetCompany, follow_up_form=None, status_form=None, 
 
 
 def _converted_project(target: TargetCompany):
-    from crm.models import Project
-
     return db.session.scalar(sa.select(Project).where(Project.target_id == target.id))
 
 
@@ -248,9 +255,6 @@ def bulk_assign():
 @require("target.view")
 def convert(target_id: int):
     """转为项目: the company becomes 已转项目 and a 在谈 project starts, in one transaction."""
-    from crm.projects.forms import ConvertForm
-    from crm.projects.services import convert_target
-
     target = authorize("target.convert", _load(target_id))
     form = ConvertForm()
     if request.method == "GET":

@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from crm.core.choices import region_choices
 from crm.core.permissions import in_scope, scope_clause
 from crm.extensions import db
 from crm.models import Cluster, ClusterStatus, Project, TargetCompany, User
 from crm.stall.levels import LevelCounts, counted, current_level
-from crm.targets.queries import region_choices
 
 NONE = LevelCounts()
 
