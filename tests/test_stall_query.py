@@ -1,4 +1,4 @@
-"""The SQL stall expression (crm.stall.query) gives exactly evaluate()'s level, on both databases."""
+"""The SQL stall expression (crm.stall.sql) gives exactly evaluate()'s level, on both databases."""
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import CalendarDay, Project, ProjectStage, TargetCompany, TargetStatus
-from crm.stall.query import stall_level
 from crm.stall.rules import RED, YELLOW, Rule, Rules, evaluate
+from crm.stall.sql import stall_level
 from tests.conftest import make_user
 from tests.factories import make_project, make_target
 

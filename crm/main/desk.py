@@ -14,9 +14,9 @@ from crm.core.permissions import scope_clause
 from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import Project, ProjectStage, Role, TargetCompany, TargetStatus, User
-from crm.stall.query import stall_level
+from crm.stall.badges import stalls_for
 from crm.stall.rules import RED, YELLOW, Rules, Stall
-from crm.stall.warnings import warnings_for
+from crm.stall.sql import stall_level
 
 # Items per kind, most urgent first: a desk is a to-do list; the full lists are one click away.
 OFFICER_LIMIT = 100
@@ -76,7 +76,7 @@ def desk_items(user: User, today: date) -> Desk:
         if len(rows) > limit:
             cut.add(model.entity_type)
         found += rows[:limit]
-    stalls = warnings_for(found)
+    stalls = stalls_for(found)
     items = [
         DeskItem(
             item,

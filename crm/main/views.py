@@ -13,7 +13,7 @@ from crm.main import bp
 from crm.main.desk import GROUPS, desk_items
 from crm.models import Notification
 from crm.reminders.services import digest_items
-from crm.stall.warnings import warnings_for
+from crm.stall.badges import stalls_for
 
 
 @bp.get("/")
@@ -65,7 +65,7 @@ def notification(notification_id: int):
     """A message in full; a reminder digest lists its items with their warning as of now."""
     message = _own_notification(notification_id)
     items = digest_items(message)
-    stalls = warnings_for(items)
+    stalls = stalls_for(items)
     return render_template(
         "main/notification.html", message=message, items=items, stalls=stalls, form=ConfirmForm()
     )

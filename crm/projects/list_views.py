@@ -23,8 +23,8 @@ from crm.projects.queries import (
     project_query,
 )
 from crm.projects.stages import ORDER
-from crm.stall.levels import WARNING_FILTERS, level_counts
-from crm.stall.warnings import warnings_for
+from crm.stall.badges import stalls_for
+from crm.stall.filters import WARNING_FILTERS, level_counts
 
 # The stage a card's "推进" link proposes; the move itself always goes through the evidence form.
 NEXT_STAGE = {stage.value: ORDER[i + 1].value for i, stage in enumerate(ORDER[:-1])}
@@ -59,7 +59,7 @@ def index():
         filters=filters,
         today=today,
         bulk_form=bulk_form,
-        warnings=warnings_for(page.items),
+        warnings=stalls_for(page.items),
         level_counts=level_counts(Project, filtered_projects(current_user, filters, today)),
         **_filter_choices(),
     )
@@ -83,7 +83,7 @@ def board():
     return render_template(
         "projects/board.html",
         board=data,
-        warnings=warnings_for(card for column in data.columns for card in column.cards),
+        warnings=stalls_for(card for column in data.columns for card in column.cards),
         filters=filters,
         today=today,
         next_stage=NEXT_STAGE,

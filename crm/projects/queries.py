@@ -13,7 +13,7 @@ from crm.core.permissions import scope_clause
 from crm.extensions import db
 from crm.models import Problem, ProblemCategory, ProblemStatus, Project, ProjectStage, User
 from crm.projects.stages import ORDER
-from crm.stall.levels import WARNING_FILTERS, warning_clause
+from crm.stall.filters import WARNING_FILTERS, warning_clause
 
 OPEN_STAGES = [s for s in ProjectStage if not s.is_closed]
 BOARD_STAGES = ORDER  # 在谈 拟建 在建 建成投产: one column each
@@ -48,7 +48,7 @@ class ProjectFilters:
     stage: str = ""
     landmark: bool = False
     overdue: bool = False
-    warning: str = ""  # red, yellow or any (crm.stall.levels.WARNING_FILTERS)
+    warning: str = ""  # red, yellow or any (crm.stall.filters.WARNING_FILTERS)
     sort: str = "updated"
 
     @classmethod

@@ -20,7 +20,7 @@ from crm.projects.forms import MilestoneForm, ProblemForm, ProblemStatusForm, Pr
 from crm.projects.services import ProjectInput, add_milestone, create_project, update_project
 from crm.projects.stages import EVIDENCE, ORDER, StageMove
 from crm.projects.stages import move_stage as apply_move
-from crm.stall.warnings import warnings_for
+from crm.stall.badges import stalls_for
 
 INPUT_FIELDS = [
     "name", "company_name", "cluster_id", "region_id", "segment_id", "is_landmark", "total_investment",
@@ -107,7 +107,7 @@ def render_detail(project: Project, status: int = 200, **forms):
             problem_status_form=ProblemStatusForm(),
             next_stages=_next_stages(project),
             follow_up_limit=follow_up_limit(project),
-            stall=warnings_for([project]).get(("project", project.id)),
+            stall=stalls_for([project]).get(("project", project.id)),
             today=local_today(),
         ),
         status,

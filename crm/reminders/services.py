@@ -1,6 +1,6 @@
 """One reminder run (SPEC §4): find the stalled items, claim each delivery once, send, retry failures.
 
-1. Scan: the stalled open items at `as_of` (SQL prefilter by crm.stall.query, then evaluate()).
+1. Scan: the stalled open items at `as_of` (SQL prefilter by crm.stall.sql, then evaluate()).
 2. Plan: one digest per recipient and channel. 黄灯 goes to the responsible officer; 红灯 also to
    every active head whose scope covers the item (督办). Channels: 站内消息 always; e-mail when the
    user has an address (to the outbox when no SMTP server is configured); the group robot when
@@ -40,8 +40,8 @@ from crm.models import (
 )
 from crm.reminders import channels, digest
 from crm.reminders.digest import Entry
-from crm.stall.query import stall_level
 from crm.stall.rules import RED, Rules, calendar_for, evaluate
+from crm.stall.sql import stall_level
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=5)

@@ -29,7 +29,7 @@ from crm.models import (
 )
 from crm.reports.dashboard_tables import ProblemTable, Week, open_problems, weekly_trend
 from crm.reports.scope import ReportScope
-from crm.stall.levels import LevelCounts, current_level
+from crm.stall.filters import LevelCounts, current_level
 from crm.stall.rules import RED
 from crm.warnings_overview.services import NONE, Row
 

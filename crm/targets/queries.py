@@ -11,7 +11,7 @@ from crm.core.identity import name_key
 from crm.core.permissions import scope_clause
 from crm.extensions import db
 from crm.models import COMPANY_TYPES, HONOURS, TargetCompany, TargetStatus, User
-from crm.stall.levels import WARNING_FILTERS, warning_clause
+from crm.stall.filters import WARNING_FILTERS, warning_clause
 
 OPEN_STATUSES = [s for s in TargetStatus if not s.is_closed]
 SORTS = {
@@ -48,7 +48,7 @@ class TargetFilters:
     priority: str = ""
     country: str = ""
     overdue: bool = False
-    warning: str = ""  # red, yellow or any (crm.stall.levels.WARNING_FILTERS)
+    warning: str = ""  # red, yellow or any (crm.stall.filters.WARNING_FILTERS)
     sort: str = "updated"
 
     @classmethod

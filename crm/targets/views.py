@@ -26,8 +26,8 @@ from crm.followups.services import follow_up_limit, follow_ups_for, save_from_fo
 from crm.models import Cluster, Project, TargetCompany, User
 from crm.projects.forms import ConvertForm
 from crm.projects.services import convert_target
-from crm.stall.levels import WARNING_FILTERS, level_counts
-from crm.stall.warnings import warnings_for
+from crm.stall.badges import stalls_for
+from crm.stall.filters import WARNING_FILTERS, level_counts
 from crm.targets import bp
 from crm.targets.export import export_targets
 from crm.targets.forms import StatusForm, TargetForm
@@ -54,7 +54,7 @@ def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, t
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
-    warnings = warnings_for(page.items)
+    warnings = stalls_for(page.items)
     filtered_cluster = cluster or (db.session.get(Cluster, filters.cluster) if filters.cluster else None)
     return render_template(
         template,
@@ -178,7 +178,7 @@ def render_detail(target: TargetCompany, follow_up_form=None, status_form=None, 
             follow_up_limit=limit,
             today=local_today(),
             converted_project=_converted_project(target),
-            stall=warnings_for([target]).get(("target", target.id)),
+            stall=stalls_for([target]).get(("target", target.id)),
         ),
         status,
     )

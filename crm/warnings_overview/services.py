@@ -9,7 +9,7 @@ from crm.core.choices import region_choices
 from crm.core.permissions import in_scope, scope_clause
 from crm.extensions import db
 from crm.models import Cluster, ClusterStatus, Project, TargetCompany, User
-from crm.stall.levels import LevelCounts, counted, current_level
+from crm.stall.filters import LevelCounts, counted, current_level
 
 NONE = LevelCounts()
 

@@ -1,6 +1,6 @@
-"""黄灯/红灯 in list queries: the 预警 filter and red/yellow counts, over crm.stall.query.
+"""黄灯/红灯 in list queries: the 预警 filter and red/yellow counts, over crm.stall.sql.
 
-Lists filter by level and count levels inside SQL (crm.stall.query.stall_level), so a filter
+Lists filter by level and count levels inside SQL (crm.stall.sql.stall_level), so a filter
 or a count costs one statement whatever the number of items.
 """
 
@@ -12,8 +12,8 @@ from flask import has_request_context, request
 
 from crm.core.timeutil import local_zone
 from crm.extensions import db
-from crm.stall.query import stall_level
 from crm.stall.rules import RED, YELLOW, Rules
+from crm.stall.sql import stall_level
 
 ANY = "any"
 # value of the warning filter -> its label, in the order the select offers them

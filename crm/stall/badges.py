@@ -1,4 +1,4 @@
-"""黄灯/红灯 for the items on a page: one rules query and one calendar for all of them."""
+"""黄灯/红灯 badges for the items on a page: one rules query and one calendar for all of them."""
 
 from datetime import UTC, datetime
 
@@ -7,7 +7,7 @@ from crm.extensions import db
 from crm.stall.rules import Rules, Stall, calendar_for, evaluate
 
 
-def warnings_for(items, as_of: datetime | None = None) -> dict[tuple[str, int], Stall]:
+def stalls_for(items, as_of: datetime | None = None) -> dict[tuple[str, int], Stall]:
     """{(entity_type, id): Stall} for items (target companies and projects) at as_of (default now)."""
     items = list(items)
     if not items:
