@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import HistoryEntry, Region, ReportArchive, SupervisionNote, TargetCompany, User
 from tests.conftest import PASSWORD, make_user
-from tests.test_weekly_summary import Story
+from tests.reports.test_weekly_summary import Story
 
 WEEKLY_ROUTES = {
     "reports.weekly": ("GET", "/reports/weekly?week=2026-W46"),

@@ -17,7 +17,7 @@ from crm.reports.scope import resolve
 from crm.reports.weekly import build
 from tests.conftest import make_user
 from tests.factories import make_target
-from tests.test_weekly_summary import W45, W46, W47, Story, at, backdate, city, follow_up
+from tests.reports.test_weekly_summary import W45, W46, W47, Story, at, backdate, city, follow_up
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from crm.models import (
 from crm.ops.backup_commands import code_revisions
 from tests.conftest import PASSWORD, make_user
 from tests.factories import make_target
-from tests.test_backup import build_app, everything, kind_of, suite_url
+from tests.ops.test_backup import build_app, everything, kind_of, suite_url
 
 KINDS = ["sqlite", "postgresql"]
 

@@ -21,7 +21,7 @@ from crm.models import Notification, OutgoingMessage, Project, ReminderDelivery,
 from crm.reminders import channels, services
 from tests.conftest import make_user
 from tests.factories import make_project, make_target
-from tests.test_reminder_delivery import AS_OF, RED, YELLOW, at, follow_ups, remind, rows
+from tests.reminders.test_reminder_delivery import AS_OF, RED, YELLOW, at, follow_ups, remind, rows
 
 BASE_URL = "https://zs.jiaxing.example"
 ROBOT_SECRET = "SEC-robot-secret"

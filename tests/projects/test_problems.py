@@ -9,7 +9,7 @@ from crm.extensions import db
 from crm.models import Problem, ProblemStatus
 from tests.conftest import make_user
 from tests.factories import ACTORS
-from tests.test_project_lists import add_problem, jiaxing_today, make_project
+from tests.projects.test_project_lists import add_problem, jiaxing_today, make_project
 
 RELATIONS = ["own", "colleague", "outside"]
 # endpoint -> (method, path, kind); kind "work" = the project's officer or a head/admin in scope.

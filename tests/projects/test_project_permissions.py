@@ -9,7 +9,7 @@ from crm.extensions import db
 from crm.models import Project, TargetCompany
 from tests.conftest import make_user
 from tests.factories import make_project, make_target, project_state, target_state
-from tests.test_target_permissions import ACTORS, RELATIONS, expected
+from tests.targets.test_target_permissions import ACTORS, RELATIONS, expected
 
 # endpoint -> (method, path, kind) as in tests/test_target_permissions.py
 PROJECT_RECORD_ROUTES = {

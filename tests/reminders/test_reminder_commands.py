@@ -36,9 +36,19 @@ from crm.reminders import services
 from crm.reports.weeks import IsoWeek
 from tests.conftest import make_user
 from tests.factories import make_project, make_target
-from tests.test_reminder_delivery import AS_OF, RED, YELLOW, at, counts, follow_ups, notes, remind, rows
+from tests.reminders.test_reminder_delivery import (
+    AS_OF,
+    RED,
+    YELLOW,
+    at,
+    counts,
+    follow_ups,
+    notes,
+    remind,
+    rows,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 OFFICERS = 20
 SQLITE_GATE_SECONDS = 3
 

@@ -21,9 +21,9 @@ from crm.reports.dashboard_tables import trend_weeks
 from crm.reports.scope import ReportScope
 from tests.conftest import make_user
 from tests.factories import ACTORS, cluster_id, count_statements, make_project, make_target
-from tests.test_project_lists import add_problem
-from tests.test_warning_filters import project as warned_project
-from tests.test_warning_filters import target as warned_target
+from tests.projects.test_project_lists import add_problem
+from tests.warnings_overview.test_warning_filters import project as warned_project
+from tests.warnings_overview.test_warning_filters import target as warned_target
 
 EVERYONE = {"officer", "head", "viewer", "admin"}
 DASHBOARD_ROUTES = {"reports.dashboard": ("GET", "/reports/dashboard", EVERYONE)}

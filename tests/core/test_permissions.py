@@ -44,18 +44,18 @@ PUBLIC = {"auth.login", "main.healthz", "static", "bootstrap.static"}
 
 
 def test_every_route_is_in_a_matrix(app):
-    from tests.test_admin_rules import ADMIN_RULE_ROUTES
-    from tests.test_audit import ADMIN_AUDIT_ROUTES
-    from tests.test_dashboard import DASHBOARD_ROUTES
-    from tests.test_problems import PROBLEM_RECORD_ROUTES
-    from tests.test_project_import import PROJECT_IMPORT_ROUTES
-    from tests.test_project_lists import PROJECT_LIST_ROUTES
-    from tests.test_project_permissions import PROJECT_RECORD_ROUTES, PROJECT_ROUTES
-    from tests.test_reminder_admin import ADMIN_DELIVERY_ROUTES
-    from tests.test_target_import import IMPORT_ROUTES
-    from tests.test_target_permissions import TARGET_RECORD_ROUTES, TARGET_ROUTES
-    from tests.test_warning_filters import WARNING_ROUTES
-    from tests.test_weekly_views import WEEKLY_ROUTES
+    from tests.admin.test_admin_rules import ADMIN_RULE_ROUTES
+    from tests.core.test_audit import ADMIN_AUDIT_ROUTES
+    from tests.projects.test_problems import PROBLEM_RECORD_ROUTES
+    from tests.projects.test_project_import import PROJECT_IMPORT_ROUTES
+    from tests.projects.test_project_lists import PROJECT_LIST_ROUTES
+    from tests.projects.test_project_permissions import PROJECT_RECORD_ROUTES, PROJECT_ROUTES
+    from tests.reminders.test_reminder_admin import ADMIN_DELIVERY_ROUTES
+    from tests.reports.test_dashboard import DASHBOARD_ROUTES
+    from tests.reports.test_weekly_views import WEEKLY_ROUTES
+    from tests.targets.test_target_import import IMPORT_ROUTES
+    from tests.targets.test_target_permissions import TARGET_RECORD_ROUTES, TARGET_ROUTES
+    from tests.warnings_overview.test_warning_filters import WARNING_ROUTES
 
     matrices = [ROUTES, TARGET_ROUTES, IMPORT_ROUTES, TARGET_RECORD_ROUTES, PROJECT_ROUTES]
     matrices += [PROJECT_RECORD_ROUTES, PROJECT_LIST_ROUTES, PROBLEM_RECORD_ROUTES, PROJECT_IMPORT_ROUTES]
