@@ -22,12 +22,9 @@ from crm.projects.queries import (
     filtered_projects,
     project_query,
 )
-from crm.projects.stages import ORDER
+from crm.projects.stages import NEXT_STAGE
 from crm.stall.badges import stalls_for
 from crm.stall.filters import WARNING_FILTERS, level_counts
-
-# The stage a card's "推进" link proposes; the move itself always goes through the evidence form.
-NEXT_STAGE = {stage.value: ORDER[i + 1].value for i, stage in enumerate(ORDER[:-1])}
 
 
 def _filter_choices() -> dict:

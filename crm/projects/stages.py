@@ -1,9 +1,13 @@
-"""Stage rules (SPEC §3.3): the one service every path uses to move a project.
+"""Stage rules (SPEC §3.3): every stage path of a project, in one place.
 
 在谈 → 拟建 → 在建 → 建成投产, plus 暂缓 and 终止. A move needs a note; moving into a stage needs
 that stage's evidence, and skipping stages needs the evidence of every skipped one; moving back,
 pausing or stopping needs a reason (the note); a closed project (建成投产, 终止) is reopened only by
-a head or an administrator.
+a head or an administrator (may_reopen).
+
+The paths people take all come from here: the moves a project page offers (offered_moves), the
+stage a board card proposes (NEXT_STAGE), the moves that bring an imported project to its stage
+(planned_moves), and the check and the move themselves (move_problems, move_stage).
 """
 
 from dataclasses import dataclass, field
@@ -16,16 +20,17 @@ from crm.core.validation import Invalid
 from crm.models import ProjectStage, Role, User, utcnow
 from crm.models.projects import Project
 
-S = ProjectStage
-ORDER = [S.TALKS, S.SIGNED, S.BUILDING, S.PRODUCING]
+ORDER = [ProjectStage.TALKS, ProjectStage.SIGNED, ProjectStage.BUILDING, ProjectStage.PRODUCING]
 # field, label: what a project must have to be in the stage.
 EVIDENCE: dict[ProjectStage, list[tuple[str, str]]] = {
-    S.SIGNED: [("signed_on", "签约日期"), ("signed_investment", "签约投资额（亿元）")],
-    S.BUILDING: [("actual_start_on", "实际开工日期")],
-    S.PRODUCING: [("actual_completion_on", "实际竣工投产日期")],
+    ProjectStage.SIGNED: [("signed_on", "签约日期"), ("signed_investment", "签约投资额（亿元）")],
+    ProjectStage.BUILDING: [("actual_start_on", "实际开工日期")],
+    ProjectStage.PRODUCING: [("actual_completion_on", "实际竣工投产日期")],
 }
 EVIDENCE_FIELDS = [name for fields in EVIDENCE.values() for name, _ in fields]
 LABELS = {name: label for fields in EVIDENCE.values() for name, label in fields}
+# The stage a board card's "推进" link proposes; the move itself always goes through the evidence form.
+NEXT_STAGE = {stage.value: ORDER[i + 1].value for i, stage in enumerate(ORDER[:-1])}
 
 
 @dataclass
@@ -52,10 +57,10 @@ def move_problems(project: Project, move: StageMove, actor: User, today: date) -
         return [f"项目已处于“{to.value}”阶段。"]
     if not move.note.strip():
         problems.append("请填写说明（回退、暂缓、终止时即为原因）。")
-    if current.is_closed and actor.role not in (Role.HEAD, Role.ADMIN):
+    if current.is_closed and not may_reopen(actor):
         problems.append(f"项目已{current.value}，只能由局领导重新启用。")
     if to in ORDER:
-        base = project.paused_from if current == S.PAUSED and project.paused_from else current
+        base = _resumes_from(project)
         start = ORDER.index(base) + 1 if base in ORDER else 0
         for stage in ORDER[start : ORDER.index(to) + 1]:
             missing = [
@@ -65,6 +70,57 @@ def move_problems(project: Project, move: StageMove, actor: User, today: date) -
                 problems.append(f"转入“{stage.value}”需要：{'、'.join(missing)}。")
     problems += _evidence_sanity(project, move, today)
     return problems
+
+
+def may_reopen(actor: User) -> bool:
+    """Whether actor may move a closed project (建成投产, 终止) again: heads and administrators."""
+    return actor.role in (Role.HEAD, Role.ADMIN)
+
+
+def _resumes_from(project: Project) -> ProjectStage:
+    """The main stage a project stands at: where a paused project left off, else its stage."""
+    if project.stage == ProjectStage.PAUSED and project.paused_from:
+        return project.paused_from
+    return project.stage
+
+
+def offered_moves(project: Project, actor: User) -> list[ProjectStage]:
+    """The moves a project page offers: the next main stage first, then 暂缓/终止 or resuming."""
+    if project.is_closed and not may_reopen(actor):
+        return []  # offer nothing that must fail
+    base = _resumes_from(project)
+    offered = []
+    if base in ORDER and ORDER.index(base) + 1 < len(ORDER):
+        offered.append(ORDER[ORDER.index(base) + 1])
+    if project.stage == ProjectStage.PAUSED:
+        offered.append(base)
+    offered += [ProjectStage.PAUSED, ProjectStage.STOPPED]
+    return [s for s in offered if s != project.stage]
+
+
+def planned_moves(stage: ProjectStage, evidence: dict, note: str, default_note: str) -> list[StageMove]:
+    """The moves that take a new (在谈) project to stage with its evidence (the import's path).
+
+    暂缓 and 终止 come after the furthest of 拟建 and 在建 whose evidence is all there, so a paused
+    project resumes from where it stood.
+    """
+    if stage == ProjectStage.TALKS:
+        return []
+    if stage in ORDER:
+        return [StageMove(stage.value, note or default_note, dict(evidence))]
+    reached = [
+        s
+        for i, s in enumerate(ORDER[1:3], start=1)
+        if all(evidence.get(name) is not None for step in ORDER[1 : i + 1] for name, _ in EVIDENCE[step])
+    ]
+    if not reached:
+        return [StageMove(stage.value, note, dict(evidence))]
+    base = reached[-1]
+    upto = {name for step in ORDER[1 : ORDER.index(base) + 1] for name, _ in EVIDENCE[step]}
+    return [
+        StageMove(base.value, default_note, {k: v for k, v in evidence.items() if k in upto}),
+        StageMove(stage.value, note, {k: v for k, v in evidence.items() if k not in upto}),
+    ]
 
 
 def _evidence_sanity(project: Project, move: StageMove, today: date) -> list[str]:
@@ -102,12 +158,12 @@ def move_stage(project: Project, move: StageMove, actor: User, today: date) -> N
             project, "updated", actor, field=name, old=getattr(project, name), new=value, note="阶段证明"
         )
         setattr(project, name, value)
-    if to == S.PAUSED:
-        project.paused_from = old if old != S.PAUSED else project.paused_from
-    elif old == S.PAUSED:
+    if to == ProjectStage.PAUSED:
+        project.paused_from = old if old != ProjectStage.PAUSED else project.paused_from
+    elif old == ProjectStage.PAUSED:
         project.paused_from = None
     project.stage = to
-    project.stage_reason = move.note.strip() if to in (S.PAUSED, S.STOPPED) else None
+    project.stage_reason = move.note.strip() if to in (ProjectStage.PAUSED, ProjectStage.STOPPED) else None
     project.stage_since = utcnow()
     if to.is_closed:
         project.next_follow_up_on = None

@@ -13,12 +13,12 @@ from crm.core.timeutil import local_today
 from crm.core.validation import check_version
 from crm.extensions import db
 from crm.followups.services import follow_up_limit, follow_ups_for, save_from_form
-from crm.models import Problem, ProjectStage, Role, User
+from crm.models import Problem, User
 from crm.models.projects import Milestone, Project
 from crm.projects import bp
 from crm.projects.forms import MilestoneForm, ProblemForm, ProblemStatusForm, ProjectForm, StageForm
 from crm.projects.services import ProjectInput, add_milestone, create_project, update_project
-from crm.projects.stages import EVIDENCE, ORDER, StageMove
+from crm.projects.stages import EVIDENCE, StageMove, offered_moves
 from crm.projects.stages import move_stage as apply_move
 from crm.stall.badges import stalls_for
 
@@ -105,29 +105,13 @@ def render_detail(project: Project, status: int = 200, **forms):
             milestone_form=forms.get("milestone_form") or MilestoneForm(),
             problem_form=ProblemForm(raised_on=local_today()),
             problem_status_form=ProblemStatusForm(),
-            next_stages=_next_stages(project),
+            next_stages=offered_moves(project, current_user),
             follow_up_limit=follow_up_limit(project),
             stall=stalls_for([project]).get(("project", project.id)),
             today=local_today(),
         ),
         status,
     )
-
-
-def _next_stages(project: Project) -> list[ProjectStage]:
-    """The moves offered as buttons: the next main stage first, then 暂缓/终止 or resuming."""
-    if project.is_closed and current_user.role not in (Role.HEAD, Role.ADMIN):
-        return []  # only a head reopens a closed project; offer nothing that must fail
-    base = (
-        project.paused_from if project.stage == ProjectStage.PAUSED and project.paused_from else project.stage
-    )
-    offered = []
-    if base in ORDER and ORDER.index(base) + 1 < len(ORDER):
-        offered.append(ORDER[ORDER.index(base) + 1])
-    if project.stage == ProjectStage.PAUSED and base:
-        offered.append(base)
-    offered += [s for s in (ProjectStage.PAUSED, ProjectStage.STOPPED) if s != project.stage]
-    return [s for s in offered if s != project.stage]
 
 
 @bp.get("/<int:project_id>")
