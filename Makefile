@@ -63,6 +63,7 @@ loadtest: $(VENV)/.installed-loadtest
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache  # the layers of README "Layout" (pyproject.toml [tool.importlinter])
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
