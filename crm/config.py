@@ -2,12 +2,14 @@
 
 from datetime import timedelta
 
+from crm.core.timeutil import BUREAU_ZONE
+
 
 class Defaults:
     # DATABASE_URL (environment or instance/config.py) names the database; the SQLite file in
     # instance/ is the embedded default, resolved in create_app once the instance path is known.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    TIMEZONE = "Asia/Shanghai"
+    TIMEZONE = BUREAU_ZONE.key  # the zone every local date and time is in (crm.core.timeutil)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SECURE = False  # CRM_SESSION_COOKIE_SECURE=true behind https

@@ -2,13 +2,13 @@
 
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context
+from flask import Flask, has_request_context
 from flask_login import current_user
 
 from crm.core.notifications import unread_count
 from crm.core.permissions import can
+from crm.core.timeutil import local_zone
 from crm.models import COMPANY_TYPES, HONOURS, TargetStatus
 
 
@@ -16,7 +16,7 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time shown in the configured zone (Asia/Shanghai)."""
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+    return value.astimezone(local_zone()).strftime(fmt)
 
 
 def amount(value: Decimal | None, places: int = 2) -> str:

@@ -1,7 +1,7 @@
 """Admin: search and export the audit log (no edit or delete here or anywhere)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template, request
@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from crm.admin import bp
 from crm.core.exports import Column, Sheet, write_xlsx, xlsx_response
 from crm.core.permissions import require
-from crm.core.timeutil import local_zone
+from crm.core.timeutil import local_zone, utc_moment
 from crm.extensions import db
 from crm.models import AUDIT_ACTIONS, AuditEvent
 
@@ -60,11 +60,9 @@ class AuditFilters:
             stmt = stmt.where(AuditEvent.action == self.action)
         zone = local_zone()
         if self.start:
-            stmt = stmt.where(AuditEvent.at >= datetime.combine(self.start, time(), tzinfo=zone))
+            stmt = stmt.where(AuditEvent.at >= utc_moment(self.start, zone=zone))
         if self.end:
-            stmt = stmt.where(
-                AuditEvent.at < datetime.combine(self.end + timedelta(days=1), time(), tzinfo=zone)
-            )
+            stmt = stmt.where(AuditEvent.at < utc_moment(self.end + timedelta(days=1), zone=zone))
         return stmt.order_by(AuditEvent.id.desc())
 
 
@@ -119,5 +117,5 @@ def export_audit_log():
         Column("地址", 16),
         Column("请求", 30),
     ]
-    content = write_xlsx([Sheet("审计日志", columns, rows)], current_app.config["TIMEZONE"])
+    content = write_xlsx([Sheet("审计日志", columns, rows)], local_zone())
     return xlsx_response(content, f"审计日志_{date.today():%Y%m%d}.xlsx")

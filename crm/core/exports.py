@@ -20,6 +20,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
+from crm.core.timeutil import BUREAU_ZONE
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -45,11 +47,10 @@ class Sheet:
 
 
 def write_xlsx(
-    sheets: Sequence[Sheet], timezone: str = "Asia/Shanghai", moment: datetime | None = None
+    sheets: Sequence[Sheet], zone: ZoneInfo = BUREAU_ZONE, moment: datetime | None = None
 ) -> bytes:
     """Render sheets into an .xlsx file (streamed); dated `moment` (default now) for stable bytes."""
     workbook = Workbook(write_only=True)
-    zone = ZoneInfo(timezone)
     for spec in sheets:
         sheet = workbook.create_sheet(spec.title[:31])
         for index, column in enumerate(spec.columns, start=1):

@@ -6,11 +6,12 @@ import itertools
 import random
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from crm.core.identity import name_key
+from crm.core.timeutil import utc_moment
 from crm.demo import project_activity as activity
 from crm.demo import project_words as pw
 from crm.demo import words
@@ -45,7 +46,7 @@ class Context:
 
     def stamp(self, day: date, minute: int) -> datetime:
         """UTC time of minute (after local midnight) on day."""
-        return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self.zone).astimezone(UTC)
+        return utc_moment(day, time(minute // 60, minute % 60), self.zone)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from crm.core.timeutil import local_today, local_zone
+from crm.core.timeutil import local_date, local_today, local_zone
 from crm.demo import project_words as pw
 from crm.demo import words
 from crm.demo.companies import ClusterInfo, Companies
@@ -204,7 +204,7 @@ def _converted_targets(limit: int) -> list[dict]:
             "foreign": t.country != "中国",
             "contact": f"{t.contact_name[:1]}总" if t.contact_name else "企业负责人",
             "converted_at": t.status_since,
-            "born": t.status_since.astimezone(zone).date(),
+            "born": local_date(t.status_since, zone),
         }
         for t in rows
     ]

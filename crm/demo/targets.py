@@ -10,12 +10,13 @@ crm/demo/timeline.py, the words from crm/demo/words.py.
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from crm.core.timeutil import local_today, local_zone
+from crm.core.timeutil import local_today, local_zone, utc_moment
 from crm.demo import words
 from crm.demo.companies import ClusterInfo, Companies
 from crm.demo.timeline import Timeline
@@ -51,7 +52,7 @@ class Person:
 @dataclass
 class Context:
     rng: random.Random
-    zone: tzinfo
+    zone: ZoneInfo
     timeline: Timeline
     officers: dict[int | None, list[Person]]
     heads: dict[int | None, list[Person]]
@@ -59,7 +60,7 @@ class Context:
 
     def stamp(self, day: date, minute: int) -> datetime:
         """UTC time of minute (after local midnight) on day."""
-        return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self.zone).astimezone(UTC)
+        return utc_moment(day, time(minute // 60, minute % 60), self.zone)
 
 
 @dataclass

@@ -9,7 +9,6 @@ that are not working days, because 调休 makes some Saturdays and Sundays worki
 
 import logging
 from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
 
 import click
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -18,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from crm.core.timeutil import local_date, local_today, local_zone
 from crm.core.workdays import is_working_day
 from crm.reminders.services import retry_due, run
 from crm.reports import cache as report_cache
@@ -44,7 +44,7 @@ def scan_job(app: Flask, now: datetime | None = None) -> None:
     """The daily scan: on working days only."""
     with app.app_context():
         now = now or datetime.now(UTC)
-        today = now.astimezone(ZoneInfo(app.config["TIMEZONE"])).date()
+        today = local_date(now, local_zone())
         if not is_working_day(today):
             log.info("%s 不是工作日，跳过停滞扫描", today)
             return
@@ -68,14 +68,13 @@ def retry_job(app: Flask) -> None:
 def weekly_job(app: Flask) -> None:
     """Monday morning: build the week just ended for the city and each region, ready for the 调度会."""
     with app.app_context():
-        zone = ZoneInfo(app.config["TIMEZONE"])
-        week = IsoWeek.of(datetime.now(zone).date(), zone).shifted(-1)
+        week = IsoWeek.of(local_today(), local_zone()).shifted(-1)
         log.info("已生成 %s 周调度汇总 %d 份", week.code, report_cache.prepare(week))
 
 
 def build(app: Flask) -> BlockingScheduler:
     """A BlockingScheduler with the scan (and a catch-up scan now if today's was missed) and retries."""
-    zone = ZoneInfo(app.config["TIMEZONE"])
+    zone = local_zone(app)
     at = scan_time(app)
     scheduler = BlockingScheduler(
         timezone=zone,

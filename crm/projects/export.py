@@ -1,10 +1,10 @@
 """The 项目清单 as a spreadsheet (through the one safe writer, crm.core.exports)."""
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from crm.core.exports import Column, Sheet, write_xlsx
+from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import Project
 
@@ -77,4 +77,4 @@ def export_projects(query: sa.Select) -> bytes:
     """Every row of query (already scoped, filtered and sorted) as .xlsx."""
     query = query.options(joinedload(Project.segment)).execution_options(yield_per=500)
     rows = (_row(project) for project in db.session.scalars(query))
-    return write_xlsx([Sheet("项目清单", COLUMNS, rows)], current_app.config["TIMEZONE"])
+    return write_xlsx([Sheet("项目清单", COLUMNS, rows)], local_zone())

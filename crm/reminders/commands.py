@@ -1,12 +1,11 @@
 """flask --app wsgi remind (SPEC §7): one stall scan and delivery."""
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from crm.core.timeutil import local_zone
 from crm.models import CHANNELS, MESSAGE_STATUSES
 from crm.reminders.services import run
 
@@ -22,7 +21,7 @@ def parse_at(value: str | None) -> datetime:
             f"无法识别的时间 {value!r}，应为 ISO 格式，如 2026-12-01T09:00+08:00"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+        moment = moment.replace(tzinfo=local_zone())
     return moment
 
 

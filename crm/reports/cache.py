@@ -24,6 +24,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from crm.core.timeutil import local_date
 from crm.extensions import db
 from crm.models import AuditEvent, CalendarDay, Cluster, Region, ReportCache, SupervisionNote, User
 from crm.reports.scope import ReportScope, resolve
@@ -133,7 +134,7 @@ def _stamp(week: IsoWeek, now: datetime) -> str:
         rows = db.session.execute(sa.select(*columns).order_by(columns[0])).all()
         parts.append([[str(value) for value in row] for row in rows])
     if not _complete(week, now):
-        parts.append(now.astimezone(week.zone).date().isoformat())
+        parts.append(local_date(now, week.zone).isoformat())
         # The newest change to a record (logins don't change a report); a backwards scan of the key.
         newest = sa.select(AuditEvent.id).where(AuditEvent.action.like("record.%"))
         parts.append(db.session.scalar(newest.order_by(AuditEvent.id.desc()).limit(1)))

@@ -183,7 +183,7 @@ def to_xlsx(summary: WeeklySummary) -> bytes:
         rows = section.rows(summary) or [(EMPTY,) + (None,) * (len(section.columns) - 1)]
         preamble = (summary.title, period_line(summary), as_of_line(summary), "") if number == 0 else ()
         sheets.append(Sheet(section.sheet, section.columns, rows, preamble))
-    return write_xlsx(sheets, summary.week.zone.key, moment=summary.as_of)
+    return write_xlsx(sheets, summary.week.zone, moment=summary.as_of)
 
 
 # .docx ---------------------------------------------------------------------------------------------

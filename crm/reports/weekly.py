@@ -14,6 +14,7 @@ from itertools import groupby
 
 import sqlalchemy as sa
 
+from crm.core.timeutil import local_date
 from crm.extensions import db
 from crm.models import (
     Cluster,
@@ -238,7 +239,7 @@ def _places() -> dict[str, dict[int, str]]:
 
 
 def _local_day(moment: datetime, week: IsoWeek) -> date:
-    return moment.astimezone(week.zone).date()
+    return local_date(moment, week.zone)
 
 
 def _events(week, targets, projects, people, places) -> list[Event]:

@@ -2,8 +2,10 @@
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from crm.core.timeutil import utc_moment
 
 WEEK_CODE = re.compile(r"^(\d{4})-W(\d{1,2})$")
 
@@ -51,12 +53,12 @@ class IsoWeek:
     @property
     def start(self) -> datetime:
         """Monday 00:00 local, as an aware UTC moment."""
-        return datetime.combine(self.monday, time(), tzinfo=self.zone).astimezone(UTC)
+        return utc_moment(self.monday, zone=self.zone)
 
     @property
     def end(self) -> datetime:
         """Sunday 24:00 local (the next Monday 00:00), as an aware UTC moment; the week is [start, end)."""
-        return datetime.combine(self.monday + timedelta(days=7), time(), tzinfo=self.zone).astimezone(UTC)
+        return utc_moment(self.monday + timedelta(days=7), zone=self.zone)
 
     @property
     def dates(self) -> str:

@@ -39,10 +39,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from crm.core.timeutil import BUREAU_ZONE, local_date
 from crm.core.workdays import WorkCalendar
 from crm.models.reminders import StallRule
-
-ZONE = ZoneInfo("Asia/Shanghai")
 
 # SPEC §4 defaults: working days without a follow-up per status/stage, then more until red.
 DEFAULT_LIMITS = {"待接触": 10, "已接触": 15, "有意向": 15, "在谈": 15, "拟建": 20, "在建": 30}
@@ -123,12 +122,6 @@ class Stall:
 NOT_STALLED = Stall(None)
 
 
-def local_date(moment: datetime, zone: ZoneInfo = ZONE) -> date:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware datetime")
-    return moment.astimezone(zone).date()
-
-
 def add_months(day: date, months: int) -> date:
     """The same day months later, clamped to the month's end (11-30 + 3 months = 02-28/29)."""
     month0 = day.month - 1 + months
@@ -141,13 +134,13 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def status_start(item, zone: ZoneInfo = ZONE) -> date:
+def status_start(item, zone: ZoneInfo = BUREAU_ZONE) -> date:
     """The local day the item's current status (target) or stage (project) began."""
     moment = getattr(item, "stage_since", None) or item.status_since
     return local_date(moment, zone)
 
 
-def earliest_relevant_day(item, zone: ZoneInfo = ZONE) -> date:
+def earliest_relevant_day(item, zone: ZoneInfo = BUREAU_ZONE) -> date:
     """The first day a calendar for evaluating item must cover."""
     days = [status_start(item, zone) - timedelta(1)]
     for name in ("next_follow_up_on", "last_follow_up_on", "planned_start_on", "planned_completion_on"):
@@ -157,7 +150,7 @@ def earliest_relevant_day(item, zone: ZoneInfo = ZONE) -> date:
     return min(days)
 
 
-def calendar_for(items, as_of: datetime, zone: ZoneInfo = ZONE) -> WorkCalendar:
+def calendar_for(items, as_of: datetime, zone: ZoneInfo = BUREAU_ZONE) -> WorkCalendar:
     """One calendar (one overrides query) that covers evaluating every item at as_of."""
     today = local_date(as_of, zone)
     first = min((earliest_relevant_day(item, zone) for item in items), default=today)
@@ -165,7 +158,7 @@ def calendar_for(items, as_of: datetime, zone: ZoneInfo = ZONE) -> WorkCalendar:
 
 
 def stall_reasons(
-    item, today: date, rule: Rule, calendar: WorkCalendar, zone: ZoneInfo = ZONE
+    item, today: date, rule: Rule, calendar: WorkCalendar, zone: ZoneInfo = BUREAU_ZONE
 ) -> list[Reason]:
     status = item.status.value
     started = status_start(item, zone)
@@ -195,7 +188,7 @@ def evaluate(
     as_of: datetime,
     rules: Rules | None = None,
     calendar: WorkCalendar | None = None,
-    zone: ZoneInfo = ZONE,
+    zone: ZoneInfo = BUREAU_ZONE,
 ) -> Stall:
     """The item's stall at as_of (aware): level, reasons, since (the episode), working days stalled.
 

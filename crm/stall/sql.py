@@ -11,16 +11,17 @@ checks the expression against evaluate() on generated items.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from crm.core.timeutil import local_date, utc_moment
 from crm.core.workdays import WorkCalendar
 from crm.models import Project, ProjectStage, TargetCompany, TargetStatus
-from crm.stall.rules import MISSED_START_RED_MONTHS, RED, YELLOW, Rule, Rules, add_months, local_date
+from crm.stall.rules import MISSED_START_RED_MONTHS, RED, YELLOW, Rule, Rules, add_months
 
 # The admin's largest limit + escalation (crm.admin.calendar_views.RuleForm) fits well inside.
 LOOKBACK_DAYS = 3 * (250 + 60) + 90
@@ -63,7 +64,7 @@ class Start:
     def on_or_before(self, day: date) -> sa.ColumnElement[bool]:
         """Began on day or earlier (local time): a plain comparison with the next local midnight
         in UTC, so the database does no time-zone arithmetic per row for it."""
-        return self.column < datetime.combine(day + timedelta(days=1), time(), self.zone)
+        return self.column < utc_moment(day + timedelta(days=1), zone=self.zone)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """The 招商清单 as a spreadsheet (through the one safe writer, crm.core.exports)."""
 
 import sqlalchemy as sa
-from flask import current_app
 
 from crm.core.exports import Column, Sheet, write_xlsx
 from crm.core.permissions import can
+from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import TargetCompany, User
 
@@ -74,4 +74,4 @@ def export_targets(user: User, query: sa.Select) -> bytes:
             row = _row(target, with_contacts)
             yield row if with_contacts else [v for v, c in zip(row, COLUMNS, strict=True) if c in columns]
 
-    return write_xlsx([Sheet("招商清单", columns, rows())], current_app.config["TIMEZONE"])
+    return write_xlsx([Sheet("招商清单", columns, rows())], local_zone())
