@@ -29,6 +29,15 @@ def owner_problem(user: User | None, region_id: int) -> str | None:
     return None
 
 
+def new_owner_problem(owner_id: int | None, region_id: int, actor: User, noun: str) -> str | None:
+    """Why owner_id can't own a new item (noun: 企业, 项目) in region_id; officers create for themselves."""
+    owner = db.session.get(User, owner_id) if owner_id else None
+    problem = owner_problem(owner, region_id)
+    if problem is None and owner is not None and actor.role == Role.OFFICER and owner.id != actor.id:
+        return f"招商专员新建的{noun}由本人负责；如需指派他人，请联系局领导。"
+    return problem
+
+
 def detail_url(item) -> str:
     """The page of an item: targets.detail(target_id=…), projects.detail(project_id=…)."""
     return url_for(f"{item.entity_type}s.detail", **{f"{item.entity_type}_id": item.id})

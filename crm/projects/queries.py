@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from crm.core.identity import name_key
+from crm.core.listing import ListFilters
 from crm.core.permissions import scope_clause
 from crm.extensions import db
 from crm.models import Problem, ProblemCategory, ProblemStatus, Project, ProjectStage, User
@@ -39,7 +40,7 @@ SORT_LABELS = {
 
 
 @dataclass
-class ProjectFilters:
+class ProjectFilters(ListFilters):
     q: str = ""
     cluster: int | None = None
     segment: int | None = None
@@ -49,7 +50,6 @@ class ProjectFilters:
     landmark: bool = False
     overdue: bool = False
     warning: str = ""  # red, yellow or any (crm.stall.filters.WARNING_FILTERS)
-    sort: str = "updated"
 
     @classmethod
     def from_args(cls, args: MultiDict) -> "ProjectFilters":
@@ -67,23 +67,6 @@ class ProjectFilters:
             warning=args.get("warning", "") if args.get("warning") in WARNING_FILTERS else "",
             sort=args.get("sort") if args.get("sort") in SORTS else "updated",
         )
-
-    def as_args(self, **overrides) -> dict:
-        """The non-empty filters, for links (pagination, export, board ↔ table)."""
-        values = {
-            "q": self.q,
-            "cluster": self.cluster,
-            "segment": self.segment,
-            "region": self.region,
-            "owner": self.owner,
-            "stage": self.stage,
-            "landmark": "1" if self.landmark else "",
-            "overdue": "1" if self.overdue else "",
-            "warning": self.warning,
-            "sort": self.sort if self.sort != "updated" else "",
-        }
-        values.update(overrides)
-        return {k: v for k, v in values.items() if v not in (None, "")}
 
 
 def _filtered(stmt: sa.Select, user: User, filters: ProjectFilters, today: date) -> sa.Select:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from crm.core import history
 from crm.core.identity import name_key
-from crm.core.ownership import owner_problem
+from crm.core.ownership import new_owner_problem, owner_problem
 from crm.core.permissions import in_scope
 from crm.core.validation import Invalid, check_version
 from crm.extensions import db
@@ -111,12 +111,9 @@ def project_problems(data: ProjectInput, actor: User, existing: Project | None =
     ):
         problems["planned_completion_on"] = "计划竣工日期不能早于计划开工日期。"
     if existing is None and region is not None:
-        owner = db.session.get(User, data.owner_id) if data.owner_id else None
-        problem = owner_problem(owner, region.id)
+        problem = new_owner_problem(data.owner_id, region.id, actor, "项目")
         if problem:
             problems["owner_id"] = problem
-        elif actor.role == Role.OFFICER and owner.id != actor.id:
-            problems["owner_id"] = "招商专员新建的项目由本人负责；如需指派他人，请联系局领导。"
     return problems
 
 

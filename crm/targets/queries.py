@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from crm.core.identity import name_key
+from crm.core.listing import ListFilters
 from crm.core.permissions import scope_clause
 from crm.extensions import db
 from crm.models import COMPANY_TYPES, HONOURS, TargetCompany, TargetStatus, User
@@ -36,7 +37,7 @@ SORT_LABELS = {
 
 
 @dataclass
-class TargetFilters:
+class TargetFilters(ListFilters):
     q: str = ""
     cluster: int | None = None
     segment: int | None = None
@@ -49,7 +50,6 @@ class TargetFilters:
     country: str = ""
     overdue: bool = False
     warning: str = ""  # red, yellow or any (crm.stall.filters.WARNING_FILTERS)
-    sort: str = "updated"
 
     @classmethod
     def from_args(cls, args: MultiDict) -> "TargetFilters":
@@ -69,26 +69,6 @@ class TargetFilters:
             warning=args.get("warning", "") if args.get("warning") in WARNING_FILTERS else "",
             sort=args.get("sort") if args.get("sort") in SORTS else "updated",
         )
-
-    def as_args(self, **overrides) -> dict:
-        """The non-empty filters, for links (pagination, export, the red/yellow counts)."""
-        values = {
-            "q": self.q,
-            "cluster": self.cluster,
-            "segment": self.segment,
-            "type_tag": self.type_tag,
-            "honour": self.honour,
-            "status": self.status,
-            "region": self.region,
-            "owner": self.owner,
-            "priority": self.priority,
-            "country": self.country,
-            "overdue": "1" if self.overdue else "",
-            "warning": self.warning,
-            "sort": self.sort if self.sort != "updated" else "",
-        }
-        values.update(overrides)
-        return {k: v for k, v in values.items() if v not in (None, "")}
 
 
 def target_query(user: User, filters: TargetFilters, today: date) -> sa.Select:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from crm.core import history
 from crm.core.identity import credit_code_problem, name_key, normalize_credit_code
-from crm.core.ownership import owner_problem
+from crm.core.ownership import new_owner_problem, owner_problem
 from crm.core.permissions import in_scope
 from crm.core.validation import Invalid, check_version
 from crm.extensions import db
@@ -18,7 +18,6 @@ from crm.models import (
     ChainSegment,
     Cluster,
     Priority,
-    Role,
     TargetCompany,
     TargetSource,
     TargetStatus,
@@ -123,12 +122,9 @@ def target_problems(data: TargetInput, actor: User, existing: TargetCompany | No
     if data.intended_investment is not None and data.intended_investment < 0:
         problems["intended_investment"] = "意向投资额不能为负数。"
     if existing is None and cluster is not None:
-        owner = db.session.get(User, data.owner_id) if data.owner_id else None
-        problem = owner_problem(owner, cluster.region_id)
+        problem = new_owner_problem(data.owner_id, cluster.region_id, actor, "企业")
         if problem:
             problems["owner_id"] = problem
-        elif actor.role == Role.OFFICER and owner.id != actor.id:
-            problems["owner_id"] = "招商专员新建的企业由本人负责；如需指派他人，请联系局领导。"
     return problems
 
 
