@@ -6,7 +6,7 @@ segments come from section 二 (总体布局); where the text names a segment's 
 sub-segments.
 """
 
-from decimal import Decimal as D
+from decimal import Decimal
 
 # (name, code, kind) in the annex order.
 REGIONS = [
@@ -28,7 +28,7 @@ CLUSTERS = [
         "industry": "微电子",
         "title": "南湖微电子集群",
         "level": "长三角区域性",
-        "values": (D("40"), D("100"), D("150")),
+        "values": (Decimal("40"), Decimal("100"), Decimal("150")),
         "leading_companies": "闻泰通讯、斯达半导、天通精电",
         "research_institutes": "清华长三角研究院、中电科南湖研究院、南湖实验室",
         "funds": "微电子发展专项基金（规模为10亿元）",
@@ -53,7 +53,7 @@ CLUSTERS = [
         "industry": "光伏新能源",
         "title": "秀洲光伏新能源集群",
         "level": "全国性",
-        "values": (D("35"), D("120"), D("190")),
+        "values": (Decimal("35"), Decimal("120"), Decimal("190")),
         "leading_companies": "福莱特、隆基、阿特斯",
         "research_institutes": "浙大嘉兴研究院",
         "funds": "无专业子基金，母基金可投",
@@ -78,7 +78,7 @@ CLUSTERS = [
         "industry": "集成电路",
         "title": "嘉善集成电路集群",
         "level": "全国性",
-        "values": (D("90"), D("120"), D("160")),
+        "values": (Decimal("90"), Decimal("120"), Decimal("160")),
         "leading_companies": "格科微电子、日善、立讯智造",
         "research_institutes": "复旦大学微电子学院、清华长三角研究",
         "funds": "禾芯专项基金、聚源信诚基金、嘉善经开同创股权投资有限公司",
@@ -95,7 +95,7 @@ CLUSTERS = [
         "industry": "高档数控机床",
         "title": "平湖高档数控机床集群",
         "level": "长三角区域性",
-        "values": (D("30"), D("50"), D("80")),
+        "values": (Decimal("30"), Decimal("50"), Decimal("80")),
         "leading_companies": "津上精密、日本电产京利机械",
         "research_institutes": "杭州电子科技大学平湖数字技术创新研究院、清华长三角研究院平湖创新中心",
         "funds": "中小企业发展基金浙普创投基金、华睿科创3号基金",
@@ -115,7 +115,7 @@ CLUSTERS = [
         "industry": "核电关联及核技术应用",
         "title": "海盐核电关联及核技术应用集群",
         "level": "全国性",
-        "values": (D("90"), D("120"), D("150")),
+        "values": (Decimal("90"), Decimal("120"), Decimal("150")),
         "leading_companies": "秦山核电、中核核电运行、中核秦山同位素",
         "research_institutes": "浙江清华长三角军民协同创新研究院、浙江大学-中核运行核工程创新技术联合研发中心",
         "funds": "融核产业发展基金；筹备成立同位素产业基金，规模3-5亿元",
@@ -137,7 +137,7 @@ CLUSTERS = [
         "industry": "泛半导体",
         "title": "海宁泛半导体集群",
         "level": "长三角区域性",
-        "values": (D("30"), D("80"), D("140")),
+        "values": (Decimal("30"), Decimal("80"), Decimal("140")),
         "leading_companies": "天通控股、天通瑞宏、立昂东芯、芯晖装备、奕斯伟",
         "research_institutes": "中科院海宁先进半导体与智能技术研究院、中科院微电子所海宁集成电路与先进制造研究院",
         "funds": "海宁泛半导体产业基金、瑞芯通宁半导体产业投资基金、芯鑫融资租赁基金",
@@ -154,7 +154,7 @@ CLUSTERS = [
         "industry": "新材料",
         "title": "桐乡全球性新材料集群",
         "level": "全球性",
-        "values": (D("150"), D("310"), D("430")),
+        "values": (Decimal("150"), Decimal("310"), Decimal("430")),
         "leading_companies": "巨石集团、华友钴业、桐昆、新凤鸣",
         "research_institutes": "乌镇实验室、巨石玻璃纤维研究院、浙江省华友钴业绿色钴冶炼技术及新材料开发研究院",
         "funds": "乌镇实验室新材料基金正在筹备中，规模5-10亿元",
@@ -176,7 +176,7 @@ CLUSTERS = [
         "industry": "健康食品",
         "title": "嘉兴经济技术开发区健康食品集群",
         "level": "长三角区域性",
-        "values": (D("10"), D("20"), D("30")),
+        "values": (Decimal("10"), Decimal("20"), Decimal("30")),
         "leading_companies": "玛氏食品、雅培营养品、荷美尔食品",
         "research_institutes": "清华长三角研究院食品与健康研究所",
         "funds": "无专业子基金",
@@ -196,7 +196,7 @@ CLUSTERS = [
         "industry": "氢能",
         "title": "嘉兴港区氢能集群",
         "level": "长三角区域性",
-        "values": (D("25"), D("50"), D("70")),
+        "values": (Decimal("25"), Decimal("50"), Decimal("70")),
         "leading_companies": "美锦国鸿、重塑、嘉化能源",
         "research_institutes": "清华长三角研究院、氢能储运装备安全重点实验室",
         "funds": "嘉兴氢能产业基金",
@@ -219,4 +219,4 @@ CANDIDATE_CLUSTERS = [
 ]
 
 # 主要目标: the formal clusters' 2025 added value adds up to this (亿元).
-PLAN_TOTAL_2025 = D("1400")
+PLAN_TOTAL_2025 = Decimal("1400")

@@ -14,16 +14,20 @@ from crm.models.projects import Project
 if TYPE_CHECKING:
     from crm.demo.project_plan import Context
 
-S = ProjectStage
-NOTES = {S.TALKS: pw.TALKS, S.SIGNED: pw.SIGNED, S.BUILDING: pw.BUILDING, S.PAUSED: pw.PAUSED}
+NOTES = {
+    ProjectStage.TALKS: pw.TALKS,
+    ProjectStage.SIGNED: pw.SIGNED,
+    ProjectStage.BUILDING: pw.BUILDING,
+    ProjectStage.PAUSED: pw.PAUSED,
+}
 # Problems per project by stage: weights of 0, 1, 2 and 3 problems (about 0.6 per project overall).
 PROBLEM_COUNTS = {
-    S.TALKS: (82, 16, 2, 0),
-    S.SIGNED: (25, 45, 25, 5),
-    S.BUILDING: (35, 45, 15, 5),
-    S.PAUSED: (40, 45, 10, 5),
-    S.PRODUCING: (75, 20, 5, 0),
-    S.STOPPED: (82, 16, 2, 0),
+    ProjectStage.TALKS: (82, 16, 2, 0),
+    ProjectStage.SIGNED: (25, 45, 25, 5),
+    ProjectStage.BUILDING: (35, 45, 15, 5),
+    ProjectStage.PAUSED: (40, 45, 10, 5),
+    ProjectStage.PRODUCING: (75, 20, 5, 0),
+    ProjectStage.STOPPED: (82, 16, 2, 0),
 }
 PROBLEM_STATUS = {ProblemStatus.OPEN: 35, ProblemStatus.IN_PROGRESS: 35, ProblemStatus.RESOLVED: 30}
 CATEGORIES = list(pw.PROBLEMS)
@@ -36,7 +40,7 @@ def follow_ups(ctx: "Context", story: Story, say: dict, author) -> tuple[list[di
     moves = sorted((ctx.timeline.day(i), to) for i, _, to in story.moves)
     started = story.evidence.get("actual_start_on")
     finish = story.planned.get("planned_completion_on")
-    rows, moved, stage, previous = [], {}, S.TALKS, None
+    rows, moved, stage, previous = [], {}, ProjectStage.TALKS, None
     values = dict(say)
     for day, next_on, move in story.follow_ups:
         while moves and moves[0][0] < day:
@@ -47,7 +51,7 @@ def follow_ups(ctx: "Context", story: Story, say: dict, author) -> tuple[list[di
             note = pw.EVENTS[move.value]
         else:
             pool = NOTES.get(stage, pw.PAUSED)
-            if stage == S.BUILDING and started and finish:
+            if stage == ProjectStage.BUILDING and started and finish:
                 progress = (day - started).days / max(30, (finish - started).days)
                 values["percent"] = min(98, max(5, round(100 * progress)))
                 pool = pool + (pw.BUILDING_EARLY if progress < 0.45 else pw.BUILDING_LATE)
@@ -55,7 +59,7 @@ def follow_ups(ctx: "Context", story: Story, say: dict, author) -> tuple[list[di
         previous = note
         method, content, next_step = note
         people = [person.name, f"{say['contact']}（{say['short']}）"]
-        if method in ("签约", "考察") or move == S.BUILDING or "{leader}" in content:
+        if method in ("签约", "考察") or move == ProjectStage.BUILDING or "{leader}" in content:
             people.insert(0, say["leader"])
         created_at = ctx.stamp(day, rng.randint(540, 1080))
         if move:
@@ -82,11 +86,11 @@ def stage_moves(ctx: "Context", story: Story, row: dict, author, moved: dict[dat
     for i, old, new in story.moves:
         day = ctx.timeline.day(i)
         at = moved[day] + timedelta(minutes=3) if day in moved else ctx.stamp(day, ctx.rng.randint(570, 1050))
-        if new == S.SIGNED:
+        if new == ProjectStage.SIGNED:
             note = f"签约日期 {day:%Y-%m-%d}；签约投资额 {row['signed_investment']:.2f} 亿元"
-        elif new == S.BUILDING:
+        elif new == ProjectStage.BUILDING:
             note = f"实际开工日期 {day:%Y-%m-%d}"
-        elif new == S.PRODUCING:
+        elif new == ProjectStage.PRODUCING:
             note = f"实际竣工投产日期 {day:%Y-%m-%d}"
         else:
             note = None

@@ -20,7 +20,6 @@ from crm.demo.project_story import ProjectTimeline, Story, milestones
 from crm.demo.targets import Person, Staff
 from crm.models import ProjectStage, TargetStatus
 
-S = ProjectStage
 FOREIGN_SHARE, JOINT_VENTURE_SHARE, LOCAL_COMPANY_SHARE, NO_SEGMENT_SHARE = 0.08, 0.07, 0.4, 0.05
 CITY_OWNER_SHARE, HEAD_OWNER_SHARE, HANDOVER_SHARE = 0.08, 0.05, 0.05
 USD_RATE = 7.1  # 元 per US dollar, for 外资 in 万美元
@@ -63,7 +62,7 @@ def fill(rng: random.Random, template: str) -> str:
     return CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
 
 
-def plan_project(ctx: Context, cluster: ClusterInfo, stage: S, target: dict | None) -> Plan:
+def plan_project(ctx: Context, cluster: ClusterInfo, stage: ProjectStage, target: dict | None) -> Plan:
     rng, tl = ctx.rng, ctx.timeline
     say, row = _identity(ctx, cluster, target)
     staff = _staff(ctx, row["region_id"], target["owner_id"] if target else None)
@@ -107,7 +106,7 @@ def plan_project(ctx: Context, cluster: ClusterInfo, stage: S, target: dict | No
         )
     problems = activity.problems(ctx, story, row, say, author, history)
     steps = []
-    if stage != S.STOPPED:
+    if stage != ProjectStage.STOPPED:
         steps = [
             {"project_id": None, "title": title, "due_on": due, "done_on": done}
             for title, due, done in milestones(rng, story, created_on, ctx.today, tl.latest, pw.MILESTONES)
@@ -274,9 +273,9 @@ def _four_ones(ctx: Context, row: dict, story: Story, owner: Person, say: dict) 
         units = [f"{region_name}经济和信息化局", f"{region_name}商务局", f"{say['park']}管委会"]
     unit = rng.choice(pw.CITY_UNITS if row["is_landmark"] and rng.random() < 0.25 else units)
     reason = None
-    if story.stage == S.PAUSED:
+    if story.stage == ProjectStage.PAUSED:
         reason = rng.choice(pw.PAUSE_REASONS)
-    elif story.stage == S.STOPPED:
+    elif story.stage == ProjectStage.STOPPED:
         reason = rng.choice(pw.STOP_REASONS).format(elsewhere=rng.choice(words.ELSEWHERE))
     total, fixed, land = row["total_investment"], row["fixed_asset_investment"], row["land_area"]
     description = (
@@ -296,9 +295,9 @@ def _four_ones(ctx: Context, row: dict, story: Story, owner: Person, say: dict) 
 
 def _action_plan(rng: random.Random, story: Story, row: dict, owner: Person, steps: list[dict]) -> str:
     start, finish = story.planned["planned_start_on"], story.planned["planned_completion_on"]
-    if story.stage == S.PRODUCING:
+    if story.stage == ProjectStage.PRODUCING:
         goal = "项目已建成投产，做好达产达效服务"
-    elif story.stage == S.BUILDING and finish:
+    elif story.stage == ProjectStage.BUILDING and finish:
         goal = f"力争{finish.year}年{finish.month}月底前竣工投产"
     elif start:
         goal = f"力争{start.year}年{start.month}月底前开工建设"

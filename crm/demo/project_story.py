@@ -16,50 +16,52 @@ from crm.demo.timeline import Timeline
 from crm.models import ProjectStage
 from crm.stall.rules import DEFAULT_LIMITS
 
-S = ProjectStage
-ORDER = [S.TALKS, S.SIGNED, S.BUILDING, S.PRODUCING]
+ORDER = [ProjectStage.TALKS, ProjectStage.SIGNED, ProjectStage.BUILDING, ProjectStage.PRODUCING]
 SPAN = 1095  # days: the oldest project entered the list about three years ago
 PAUSED_LIMIT = 30  # working days between follow-ups of a paused project (no rule: the bureau's habit)
 # Working days from one stage to the next: 在谈 → 拟建, 拟建 → 在建, 在建 → 建成投产.
-GAPS = {S.SIGNED: (20, 240), S.BUILDING: (15, 200), S.PRODUCING: (120, 480)}
+GAPS = {ProjectStage.SIGNED: (20, 240), ProjectStage.BUILDING: (15, 200), ProjectStage.PRODUCING: (120, 480)}
 # Working days before the last follow-up (open) or today (closed) that the project reached its stage.
 AGES = {
-    S.TALKS: (10, 460),
-    S.SIGNED: (0, 330),
-    S.BUILDING: (0, 480),
-    S.PAUSED: (0, 200),
-    S.PRODUCING: (2, 330),
-    S.STOPPED: (2, 400),
+    ProjectStage.TALKS: (10, 460),
+    ProjectStage.SIGNED: (0, 330),
+    ProjectStage.BUILDING: (0, 480),
+    ProjectStage.PAUSED: (0, 200),
+    ProjectStage.PRODUCING: (2, 330),
+    ProjectStage.STOPPED: (2, 400),
 }
-PAUSED_FROM = {S.TALKS: 45, S.SIGNED: 35, S.BUILDING: 20}
-STOPPED_FROM = {S.TALKS: 75, S.SIGNED: 20, S.BUILDING: 5}
+PAUSED_FROM = {ProjectStage.TALKS: 45, ProjectStage.SIGNED: 35, ProjectStage.BUILDING: 20}
+STOPPED_FROM = {ProjectStage.TALKS: 75, ProjectStage.SIGNED: 20, ProjectStage.BUILDING: 5}
 # How many follow-ups (at most: they stay within the past year and after creation) per stage.
 FOLLOW_UPS = {
-    S.TALKS: (16, 30),
-    S.SIGNED: (16, 30),
-    S.BUILDING: (16, 30),
-    S.PAUSED: (4, 12),
-    S.PRODUCING: (8, 26),
-    S.STOPPED: (4, 14),
+    ProjectStage.TALKS: (16, 30),
+    ProjectStage.SIGNED: (16, 30),
+    ProjectStage.BUILDING: (16, 30),
+    ProjectStage.PAUSED: (4, 12),
+    ProjectStage.PRODUCING: (8, 26),
+    ProjectStage.STOPPED: (4, 14),
 }
-Move = tuple[int, S, S]  # (working-day index, from, to)
+Move = tuple[int, ProjectStage, ProjectStage]  # (working-day index, from, to)
 
 
 @dataclass
 class Story:
-    stage: S
+    stage: ProjectStage
     created: int  # working-day index of the day the project entered the list
     moves: list[Move]
-    paused_from: S | None = None
+    paused_from: ProjectStage | None = None
     evidence: dict[str, date] = field(default_factory=dict)  # signed_on, actual_start_on, ...
     planned: dict[str, date | None] = field(default_factory=dict)  # planned_start_on, ...
-    follow_ups: list[tuple[date, date | None, S | None]] = field(default_factory=list)  # day, next, move
+    # One per follow-up: (day, next follow-up date, stage move)
+    follow_ups: list[tuple[date, date | None, ProjectStage | None]] = field(default_factory=list)
     due: date | None = None
 
     @property
-    def reached(self) -> S:
+    def reached(self) -> ProjectStage:
         """The furthest stage of 在谈 → 建成投产 the project got to."""
-        return max((to for _, _, to in self.moves if to in ORDER), key=ORDER.index, default=S.TALKS)
+        return max(
+            (to for _, _, to in self.moves if to in ORDER), key=ORDER.index, default=ProjectStage.TALKS
+        )
 
 
 class ProjectTimeline(Timeline):
@@ -80,7 +82,7 @@ class ProjectTimeline(Timeline):
         """Working days after born up to the last one before today."""
         return self.top - self.index(born)
 
-    def make(self, stage: S, born: date | None = None) -> Story:
+    def make(self, stage: ProjectStage, born: date | None = None) -> Story:
         """A project's story; born: the day it came from a target company (created that day)."""
         rng = self.rng
         low = self.index(born) if born else self.floor
@@ -106,30 +108,34 @@ class ProjectTimeline(Timeline):
             if born:  # moved on since its conversion, at some point before the last follow-up
                 end = rng.randint(low + len(path), max(last_index, low + len(path)))
         indexes = self._spread(path, max(end, low + len(path)), low, born is not None)
-        moves = [(i, old, new) for i, old, new in zip(indexes[1:], [S.TALKS, *path], path, strict=False)]
-        story = Story(stage, indexes[0], moves, paused_from=paused_from if stage == S.PAUSED else None)
+        moves = [
+            (i, old, new) for i, old, new in zip(indexes[1:], [ProjectStage.TALKS, *path], path, strict=False)
+        ]
+        story = Story(
+            stage, indexes[0], moves, paused_from=paused_from if stage == ProjectStage.PAUSED else None
+        )
         story.due = due
         for i, _, to in moves:
-            if to == S.SIGNED:
+            if to == ProjectStage.SIGNED:
                 story.evidence["signed_on"] = self.day(i)
-            elif to == S.BUILDING:
+            elif to == ProjectStage.BUILDING:
                 story.evidence["actual_start_on"] = self.day(i)
-            elif to == S.PRODUCING:
+            elif to == ProjectStage.PRODUCING:
                 story.evidence["actual_completion_on"] = self.day(i)
         story.planned = self._planned(story)
         closing = self.day(moves[-1][0]) if stage.is_closed and moves else None
         story.follow_ups = self._follow_ups(story, last or closing, due)
         return story
 
-    def _path(self, stage: S) -> tuple[list[S], S | None]:
+    def _path(self, stage: ProjectStage) -> tuple[list[ProjectStage], ProjectStage | None]:
         """The stages entered after 在谈, in order, ending with stage (and where a pause came from)."""
         if stage in ORDER:
             return ORDER[1 : ORDER.index(stage) + 1], None
-        weights = PAUSED_FROM if stage == S.PAUSED else STOPPED_FROM
+        weights = PAUSED_FROM if stage == ProjectStage.PAUSED else STOPPED_FROM
         before = self.rng.choices(list(weights), weights=list(weights.values()))[0]
         return [*ORDER[1 : ORDER.index(before) + 1], stage], before
 
-    def _spread(self, path: list[S], end: int, low: int, fixed_start: bool) -> list[int]:
+    def _spread(self, path: list[ProjectStage], end: int, low: int, fixed_start: bool) -> list[int]:
         """Indexes of creation and each move, ending at end, none before low (creation at low if fixed)."""
         rng = self.rng
         points = [end]
@@ -151,14 +157,14 @@ class ProjectTimeline(Timeline):
     def _planned(self, story: Story) -> dict[str, date | None]:
         """计划开工 and 计划竣工: some 拟建 past the start (签约未开工), some 在建 past completion."""
         rng, today, ev = self.rng, self.today, story.evidence
-        stage = story.reached if story.stage in (S.PAUSED, S.STOPPED) else story.stage
+        stage = story.reached if story.stage in (ProjectStage.PAUSED, ProjectStage.STOPPED) else story.stage
         signed, started, done = ev.get("signed_on"), ev.get("actual_start_on"), ev.get("actual_completion_on")
         start = None
         if started:
             start = max(signed, started + timedelta(rng.randint(-90, 30)))
         elif signed:
             late = (today - signed).days - 1
-            if stage == S.SIGNED and late >= 10 and rng.random() < 0.4:
+            if stage == ProjectStage.SIGNED and late >= 10 and rng.random() < 0.4:
                 missed = rng.randint(90, min(late, 360)) if late > 90 and rng.random() < 0.45 else 0
                 start = today - timedelta(missed or rng.randint(1, min(late, 89)))
             else:
@@ -169,7 +175,7 @@ class ProjectTimeline(Timeline):
             return {"planned_start_on": None, "planned_completion_on": None}
         if done:
             completion = max(start + timedelta(180), done + timedelta(rng.randint(-120, 60)))
-        elif started and stage == S.BUILDING and rng.random() < 0.35:
+        elif started and stage == ProjectStage.BUILDING and rng.random() < 0.35:
             earliest = max(start, started) + timedelta(150)
             late = (today - earliest).days - 1
             completion = (

@@ -37,13 +37,31 @@ from crm.models import (
 )
 from crm.models.projects import Milestone, Project
 
-S = ProjectStage
 PROJECTS_PER_SCALE = 500
 CHUNK = 1000
-STAGE_WEIGHTS = {S.TALKS: 30, S.SIGNED: 20, S.BUILDING: 25, S.PRODUCING: 15, S.PAUSED: 6, S.STOPPED: 4}
+STAGE_WEIGHTS = {
+    ProjectStage.TALKS: 30,
+    ProjectStage.SIGNED: 20,
+    ProjectStage.BUILDING: 25,
+    ProjectStage.PRODUCING: 15,
+    ProjectStage.PAUSED: 6,
+    ProjectStage.STOPPED: 4,
+}
 # A project from a company converted within the past months: mostly still early.
-CONVERTED_WEIGHTS = {S.TALKS: 55, S.SIGNED: 30, S.BUILDING: 8, S.PAUSED: 4, S.STOPPED: 3}
-ROOM = {S.TALKS: 1, S.SIGNED: 5, S.BUILDING: 40, S.PAUSED: 15, S.STOPPED: 10}  # working days it needs
+CONVERTED_WEIGHTS = {
+    ProjectStage.TALKS: 55,
+    ProjectStage.SIGNED: 30,
+    ProjectStage.BUILDING: 8,
+    ProjectStage.PAUSED: 4,
+    ProjectStage.STOPPED: 3,
+}
+ROOM = {  # working days each stage needs before today
+    ProjectStage.TALKS: 1,
+    ProjectStage.SIGNED: 5,
+    ProjectStage.BUILDING: 40,
+    ProjectStage.PAUSED: 15,
+    ProjectStage.STOPPED: 10,
+}
 
 
 def seed_projects(rng: random.Random, scale: int) -> str:
@@ -149,7 +167,7 @@ def _load_clusters() -> tuple[dict[int, ClusterInfo], dict[int, str]]:
     return clusters, segment_words
 
 
-def _work(ctx: Context, total: int) -> list[tuple[ClusterInfo, S, dict | None]]:
+def _work(ctx: Context, total: int) -> list[tuple[ClusterInfo, ProjectStage, dict | None]]:
     """What to make: (cluster, stage, converted target) per project, stages in the planned mix."""
     rng = ctx.rng
     shares = {stage: total * weight / 100 for stage, weight in STAGE_WEIGHTS.items()}
@@ -161,7 +179,7 @@ def _work(ctx: Context, total: int) -> list[tuple[ClusterInfo, S, dict | None]]:
     work = []
     for target in _converted_targets(total):
         room = ctx.timeline.room(target["born"])
-        options = [s for s in CONVERTED_WEIGHTS if room >= ROOM[s] and quotas[s] > 0] or [S.TALKS]
+        options = [s for s in CONVERTED_WEIGHTS if room >= ROOM[s] and quotas[s] > 0] or [ProjectStage.TALKS]
         stage = rng.choices(options, weights=[CONVERTED_WEIGHTS[s] for s in options])[0]
         quotas[stage] = max(0, quotas[stage] - 1)
         work.append((ctx.clusters[target["cluster_id"]], stage, target))

@@ -35,11 +35,16 @@ from crm.models import (
     User,
 )
 
-S = TargetStatus
 TARGETS_PER_SCALE = 2000
 INCUBATING_PER_2000 = 13  # companies per 培育 cluster for every 2,000
 CHUNK = 1000
-STATUS_WEIGHTS = {S.UNCONTACTED: 30, S.CONTACTED: 30, S.INTERESTED: 25, S.ABANDONED: 10, S.CONVERTED: 5}
+STATUS_WEIGHTS = {
+    TargetStatus.UNCONTACTED: 30,
+    TargetStatus.CONTACTED: 30,
+    TargetStatus.INTERESTED: 25,
+    TargetStatus.ABANDONED: 10,
+    TargetStatus.CONVERTED: 5,
+}
 FOREIGN_SHARE, CITY_OWNER_SHARE, HANDOVER_SHARE = 0.10, 0.08, 0.07
 
 
@@ -232,11 +237,15 @@ def _bulk_insert(table: sa.Table, rows: list[dict]) -> None:
 
 # --- one company ------------------------------------------------------------------------------
 
-PHASE_NOTES = {S.UNCONTACTED: words.OUTREACH, S.CONTACTED: words.CONTACT, S.INTERESTED: words.INTEREST}
+PHASE_NOTES = {
+    TargetStatus.UNCONTACTED: words.OUTREACH,
+    TargetStatus.CONTACTED: words.CONTACT,
+    TargetStatus.INTERESTED: words.INTEREST,
+}
 MOVE_NOTES = {
-    S.INTERESTED: words.INTERESTED_STEP,
-    S.ABANDONED: words.ABANDON_STEP,
-    S.CONVERTED: words.CONVERT_STEP,
+    TargetStatus.INTERESTED: words.INTERESTED_STEP,
+    TargetStatus.ABANDONED: words.ABANDON_STEP,
+    TargetStatus.CONVERTED: words.CONVERT_STEP,
 }
 
 
@@ -258,7 +267,7 @@ def _plan(ctx: Context, cluster: ClusterInfo) -> Plan:
     status_times = [h["created_at"] for h in history if h["action"] == "status"]
     row.update(
         status=status,
-        abandon_reason=say["reason"] if status == S.ABANDONED else None,
+        abandon_reason=say["reason"] if status == TargetStatus.ABANDONED else None,
         owner_id=staff.owner.id,
         created_by_id=creator.id,
         last_follow_up_on=dates[-1][0] if dates else None,
@@ -276,7 +285,7 @@ def _activity(
     """The follow-ups, with the status moves and the handover between them, oldest first."""
     rng = ctx.rng
     follow_ups, history = [], []
-    current = S.UNCONTACTED
+    current = TargetStatus.UNCONTACTED
     for i, (occurred_on, next_on) in enumerate(dates):
         if i == staff.handover:
             at = ctx.stamp(occurred_on, rng.randint(510, 539))  # that morning, before the visit
@@ -290,18 +299,20 @@ def _activity(
         row["created_at"] = ctx.stamp(occurred_on, rng.randint(540, 1080))
         follow_ups.append(row)
         for k, new in enumerate(moves):
-            note = say["reason"] if new == S.ABANDONED else words.STATUS_NOTES[new.value]
+            note = say["reason"] if new == TargetStatus.ABANDONED else words.STATUS_NOTES[new.value]
             at = row["created_at"] + timedelta(minutes=3 + 2 * k)
             history.append(_history("status", author, at, "status", current.value, new.value, note))
             current = new
     return follow_ups, history
 
 
-def _follow_up(rng: random.Random, say: dict, current: S, moves: list, author: Person, head: Person) -> dict:
-    if moves and moves[-1] != S.CONTACTED:
+def _follow_up(
+    rng: random.Random, say: dict, current: TargetStatus, moves: list, author: Person, head: Person
+) -> dict:
+    if moves and moves[-1] != TargetStatus.CONTACTED:
         method, content, next_step = MOVE_NOTES[moves[-1]]
     else:
-        method, content, next_step = rng.choice(PHASE_NOTES[S.CONTACTED if moves else current])
+        method, content, next_step = rng.choice(PHASE_NOTES[TargetStatus.CONTACTED if moves else current])
     people = [author.name, f"{say['contact_name']}（{say['title']}）"]
     if method in ("考察", "会谈", "签约") and head != author:
         people.insert(0, head.name)
@@ -333,16 +344,18 @@ def _history(
     }
 
 
-def _status_steps(rng: random.Random, status: S, n: int) -> dict[int, list[S]]:
+def _status_steps(rng: random.Random, status: TargetStatus, n: int) -> dict[int, list[TargetStatus]]:
     """At which follow-up (index) the status moved, and to what: 已接触, perhaps 有意向, then the end."""
-    steps: dict[int, list[S]] = defaultdict(list)
-    if status == S.UNCONTACTED or n == 0:
+    steps: dict[int, list[TargetStatus]] = defaultdict(list)
+    if status == TargetStatus.UNCONTACTED or n == 0:
         return steps
     last = n - 1
-    steps[0].append(S.CONTACTED)
-    if status in (S.INTERESTED, S.CONVERTED) or (status == S.ABANDONED and rng.random() < 0.35):
+    steps[0].append(TargetStatus.CONTACTED)
+    if status in (TargetStatus.INTERESTED, TargetStatus.CONVERTED) or (
+        status == TargetStatus.ABANDONED and rng.random() < 0.35
+    ):
         latest = last - 1 if status.is_closed and last >= 2 else last
-        steps[rng.randint(min(1, latest), latest)].append(S.INTERESTED)
+        steps[rng.randint(min(1, latest), latest)].append(TargetStatus.INTERESTED)
     if status.is_closed:
         steps[last].append(status)
     return steps

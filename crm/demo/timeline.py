@@ -12,15 +12,14 @@ from crm.core.workdays import WorkCalendar
 from crm.models import TargetStatus
 from crm.stall.rules import DEFAULT_LIMITS
 
-S = TargetStatus
 OVERDUE_SHARE = 0.15
 # How many follow-ups (at most: they stay within the past year) a company in each status has had.
 FOLLOW_UPS = {
-    S.UNCONTACTED: (0, 1),
-    S.CONTACTED: (2, 10),
-    S.INTERESTED: (5, 15),
-    S.ABANDONED: (3, 11),
-    S.CONVERTED: (7, 17),
+    TargetStatus.UNCONTACTED: (0, 1),
+    TargetStatus.CONTACTED: (2, 10),
+    TargetStatus.INTERESTED: (5, 15),
+    TargetStatus.ABANDONED: (3, 11),
+    TargetStatus.CONVERTED: (7, 17),
 }
 Dates = list[tuple[date, date | None]]  # each follow-up: (day, next follow-up day it planned)
 
@@ -32,7 +31,7 @@ class Timeline:
         self.latest = self.calendar.back(today - timedelta(1), 0)  # the last working day before today
         self.window_start = today - timedelta(365)
 
-    def make(self, status: S) -> tuple[Dates, date | None, date]:
+    def make(self, status: TargetStatus) -> tuple[Dates, date | None, date]:
         """The follow-ups, oldest first, the next follow-up due now (open only), the day of creation."""
         rng, calendar = self.rng, self.calendar
         if status.is_closed:
