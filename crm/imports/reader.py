@@ -11,10 +11,11 @@ import io
 import logging
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -39,7 +40,7 @@ class Limits:
     max_rows: int = 20_000
 
     @classmethod
-    def from_config(cls, config) -> "Limits":
+    def from_config(cls, config: Mapping[str, Any]) -> "Limits":
         return cls(
             max_bytes=config.get("IMPORT_MAX_BYTES", cls.max_bytes),
             max_unpacked_bytes=config.get("IMPORT_MAX_UNPACKED_BYTES", cls.max_unpacked_bytes),
@@ -55,7 +56,7 @@ class Settings:
     zone: ZoneInfo
 
     @classmethod
-    def from_config(cls, config) -> "Settings":
+    def from_config(cls, config: Mapping[str, Any]) -> "Settings":
         return cls(Limits.from_config(config), ZoneInfo(config["TIMEZONE"]))
 
     @property
@@ -74,20 +75,15 @@ class Table:
 
 
 def extension(filename: str) -> str:
+    """The file's extension in lower case, with its dot ("" when there is none)."""
     dot = filename.rfind(".")
     return filename[dot:].lower() if dot >= 0 else ""
 
 
-def read_table(
-    filename: str,
-    content: bytes,
-    limits: Limits,
-    header_hint: str = "“企业名称*”“所属集群*”",
-    row_hint: str = "一家企业",
-) -> Table:
+def read_table(filename: str, content: bytes, limits: Limits, header_hint: str, row_hint: str) -> Table:
     """The header row and the data rows of an .xlsx or .csv file; ImportFileError when unusable.
 
-    header_hint and row_hint word the messages for the list being imported (招商清单 by default).
+    header_hint (“企业名称*”“所属集群*”) and row_hint (一家企业) word the messages for the list imported.
     """
     kind = extension(filename)
     if kind in (".xls", ".et", ".ods", ".numbers"):
@@ -120,6 +116,7 @@ def read_table(
 
 
 def size(n: int) -> str:
+    """A byte count as the messages say it: 5 MB, 512 KB."""
     return f"{n / MB:g} MB" if n >= MB else f"{n / 1024:g} KB"
 
 

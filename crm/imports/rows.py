@@ -1,7 +1,9 @@
-"""One import row → TargetInput: reading each cell, and saying why a cell can't be read.
+"""Reading one import row's cells, and saying why a cell can't be read.
 
-The checks that belong to every target company (credit code, scope, owner, vocabularies) are
-not repeated here: the importer hands the TargetInput to services.target_problems.
+What every list reads alike lives here: text, amounts, dates, and the names the file may use
+(clusters, segments, regions, owners). Each list's own parser (crm.targets.imports,
+crm.projects.imports) builds its input from these; the checks that belong to every record of the
+list are not repeated here but left to the list's service.
 """
 
 import re
@@ -9,33 +11,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import sqlalchemy as sa
 
-from crm.core.identity import normalize_credit_code
 from crm.core.ownership import OWNER_ROLES
 from crm.extensions import db
-from crm.imports.columns import LABELS, normal_form
+from crm.imports.columns import normal_form
 from crm.imports.reader import Formula
-from crm.models import ChainSegment, Cluster, Priority, TargetCompany, TargetSource, User
-from crm.targets.services import TargetInput
+from crm.models import ChainSegment, Cluster, Region, User
 
-# Text columns longer than the database column would fail on PostgreSQL: refuse them as row errors.
-MAX_LENGTHS = {
-    name: TargetCompany.__table__.c[name].type.length
-    for name in (
-        "foreign_registration",
-        "country",
-        "hq_city",
-        "contact_name",
-        "contact_title",
-        "contact_phone",
-        "contact_email",
-    )
-}
-MAX_LENGTHS["industry_note"] = 2000  # as on the form
-TAG_SEPARATORS = re.compile(r"[、,;\n]")  # after NFKC, "，" and "；" are "," and ";"
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Some tools write a midnight time after the date ("2026-03-15 00:00:00"): it is accepted.
 MIDNIGHT = r"(?:\s+0?0:00(?::00)?)?"
@@ -45,7 +30,6 @@ DATE_PATTERNS = [
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"),
 ]
 CENT = Decimal("0.01")
-EARLIEST_CONTACT = date(2000, 1, 1)
 
 
 @dataclass
@@ -54,10 +38,12 @@ class Lookups:
 
     clusters: dict[str, Cluster]
     segments: dict[tuple[int, str], ChainSegment]
+    regions: dict[str, Region]
     users: dict[str, User]
 
     @classmethod
     def load(cls) -> "Lookups":
+        """Every cluster (by name and by the plan's title), segment, region and user."""
         clusters: dict[str, Cluster] = {}
         for cluster in db.session.scalars(sa.select(Cluster).order_by(Cluster.id)):
             clusters.setdefault(normal_form(cluster.name), cluster)
@@ -65,19 +51,24 @@ class Lookups:
         segments = {
             (s.cluster_id, normal_form(s.name)): s for s in db.session.scalars(sa.select(ChainSegment))
         }
+        regions = {normal_form(r.name): r for r in db.session.scalars(sa.select(Region))}
         users = {u.username: u for u in db.session.scalars(sa.select(User))}
-        return cls(clusters, segments, users)
+        return cls(clusters, segments, regions, users)
 
 
 @dataclass
 class ParsedRow:
-    data: TargetInput
+    """One row as read: its input for the list's service, and what the file said about it.
+
+    Each list extends it with what only it reads (a first-contact date, a stage and its evidence).
+    """
+
+    data: Any  # the list's input (TargetInput, ProjectInput): name, owner_id, cluster_id, cleaned()
     given: set[str] = field(default_factory=set)  # fields with a value in the file
-    first_contact: date | None = None
     errors: dict[str, str] = field(default_factory=dict)  # field → Chinese reason
 
 
-def as_text(value) -> str:
+def as_text(value: object) -> str:
     """A cell as text: numbers without a spurious ".0", dates as YYYY-MM-DD, control characters removed."""
     if value is None:
         return ""
@@ -95,18 +86,21 @@ def as_text(value) -> str:
 class Cells:
     """One row's cells by column key, collecting what was given and what is wrong.
 
-    labels and max_lengths are the import's (the 招商清单's by default).
+    labels name the columns in messages; max_lengths are the text columns' limits.
     """
 
-    def __init__(self, cells: list, columns: dict[str, int], labels=None, max_lengths=None):
+    def __init__(
+        self, cells: list, columns: dict[str, int], labels: dict[str, str], max_lengths: dict[str, int]
+    ) -> None:
         self.cells = cells
         self.columns = columns
-        self.labels = LABELS if labels is None else labels
-        self.max_lengths = MAX_LENGTHS if max_lengths is None else max_lengths
+        self.labels = labels
+        self.max_lengths = max_lengths
         self.errors: dict[str, str] = {}
         self.given: set[str] = set()
 
-    def raw(self, key: str):
+    def raw(self, key: str) -> Any:
+        """The cell's value as read (None when blank); a formula is refused."""
         index = self.columns.get(key)
         value = self.cells[index] if index is not None and index < len(self.cells) else None
         if isinstance(value, Formula):
@@ -123,6 +117,7 @@ class Cells:
         return value
 
     def text(self, key: str) -> str:
+        """The cell as text, refused when longer than its column allows."""
         value = as_text(self.raw(key))
         limit = self.max_lengths.get(key)
         if limit and len(value) > limit:
@@ -130,38 +125,12 @@ class Cells:
         return value
 
     def error(self, key: str, message: str) -> None:
+        """Note why the cell can't be read (its first reason wins)."""
         self.errors.setdefault(key, message)
 
 
-def parse_row(cells: list, columns: dict[str, int], lookups: Lookups, actor: User, today: date) -> ParsedRow:
-    """The row's TargetInput and every cell that can't be read."""
-    row = Cells(cells, columns)
-    cluster = read_cluster(row, lookups)
-    data = TargetInput(
-        name=row.text("name"),
-        cluster_id=cluster.id if cluster else None,
-        source=_choice(row, "source", TargetSource, ""),
-        owner_id=read_owner(row, lookups, actor),
-        segment_id=read_segment(row, lookups, cluster),
-        credit_code=_credit_code(row),
-        foreign_registration=row.text("foreign_registration"),
-        country=row.text("country") or "中国",
-        hq_city=row.text("hq_city"),
-        type_tags=_tags(row, "type_tags"),
-        honours=_tags(row, "honours"),
-        priority=_choice(row, "priority", Priority, Priority.MEDIUM.value),
-        intended_investment=_amount(row),
-        industry_note=row.text("industry_note"),
-        contact_name=row.text("contact_name"),
-        contact_title=row.text("contact_title"),
-        contact_phone=row.text("contact_phone"),
-        contact_email=_email(row),
-    )
-    first_contact = _first_contact(row, today)
-    return ParsedRow(data=data, given=row.given, first_contact=first_contact, errors=row.errors)
-
-
 def read_cluster(row: Cells, lookups: Lookups) -> Cluster | None:
+    """The required cluster, by its name or the plan's title."""
     text = row.text("cluster_id")
     if not text:
         row.error("cluster_id", "请填写所属集群。")
@@ -173,6 +142,7 @@ def read_cluster(row: Cells, lookups: Lookups) -> Cluster | None:
 
 
 def read_segment(row: Cells, lookups: Lookups, cluster: Cluster | None) -> int | None:
+    """The optional segment, which must be one of the cluster's."""
     text = row.text("segment_id")
     if not text or cluster is None:
         return None
@@ -183,16 +153,16 @@ def read_segment(row: Cells, lookups: Lookups, cluster: Cluster | None) -> int |
     return segment.id
 
 
-def _choice(row: Cells, key: str, vocabulary, default: str) -> str:
-    text = row.text(key)
+def read_region(row: Cells, lookups: Lookups) -> int | None:
+    """The optional 落地地区, by name."""
+    text = row.text("region_id")
     if not text:
-        if not default:
-            row.error(key, f"请填写{LABELS[key]}。")
-        return default
-    values = [m.value for m in vocabulary]
-    if text not in values:
-        row.error(key, f"未知的{LABELS[key]}“{text}”（可选：{'、'.join(values)}）。")
-    return text
+        return None
+    region = lookups.regions.get(normal_form(text))
+    if region is None:
+        row.error("region_id", f"未知的落地地区“{text}”（见“填写说明”）。")
+        return None
+    return region.id
 
 
 def read_owner(row: Cells, lookups: Lookups, actor: User) -> int | None:
@@ -205,27 +175,6 @@ def read_owner(row: Cells, lookups: Lookups, actor: User) -> int | None:
         row.error("owner_id", f"责任人账号“{text}”不存在")
         return None
     return user.id
-
-
-def _credit_code(row: Cells) -> str:
-    raw = row.raw("credit_code")
-    if isinstance(raw, float):
-        row.error(
-            "credit_code",
-            "统一社会信用代码被 Excel 存成了数字（只保留 15 位有效数字，原值已无法还原）："
-            "请把该列设为“文本”格式后重新填写。",
-        )
-        return ""
-    return normalize_credit_code(as_text(raw))
-
-
-def _tags(row: Cells, key: str) -> list[str]:
-    parts = (p.strip() for p in TAG_SEPARATORS.split(unicodedata.normalize("NFKC", row.text(key))))
-    return list(dict.fromkeys(p for p in parts if p))
-
-
-def _amount(row: Cells) -> Decimal | None:
-    return read_amount(row, "intended_investment", "意向投资额", "亿元")
 
 
 def read_amount(row: Cells, key: str, name: str, unit: str) -> Decimal | None:
@@ -250,7 +199,8 @@ def read_amount(row: Cells, key: str, name: str, unit: str) -> Decimal | None:
     return None
 
 
-def to_decimal(raw) -> Decimal:
+def to_decimal(raw: object) -> Decimal:
+    """A cell as a Decimal, as the user sees it in Excel; ValueError or InvalidOperation if not a number."""
     if isinstance(raw, bool | date):
         raise ValueError(raw)
     if isinstance(raw, float):
@@ -261,20 +211,13 @@ def to_decimal(raw) -> Decimal:
     return Decimal(re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", as_text(raw))))
 
 
-def _email(row: Cells) -> str:
-    text = row.text("contact_email")
-    if text and not EMAIL.fullmatch(text):
-        row.error("contact_email", f"联系邮箱“{text}”格式不正确。")
-    return text
-
-
 def read_date(row: Cells, key: str) -> date | None:
     """The cell's date; None when blank or unreadable (then the row has the error)."""
     raw = row.raw(key)
     if raw is None:
         return None
     if isinstance(raw, datetime):
-        day = raw.date()
+        day: date | None = raw.date()
     elif isinstance(raw, date):
         day = raw
     else:
@@ -285,19 +228,6 @@ def read_date(row: Cells, key: str) -> date | None:
             f"{row.labels[key]}“{as_text(raw)}”无法识别：请写成 2026-03-15、2026/3/15 或 2026年3月15日。",
         )
     return day
-
-
-def _first_contact(row: Cells, today: date) -> date | None:
-    day = read_date(row, "first_contact")
-    if day is None:
-        return None
-    if day > today:
-        row.error("first_contact", f"首次接触日期 {day:%Y-%m-%d} 晚于今天。")
-    elif day < EARLIEST_CONTACT:
-        row.error("first_contact", f"首次接触日期 {day:%Y-%m-%d} 早于 2000 年，请检查。")
-    else:
-        return day
-    return None
 
 
 def parse_date(text: str) -> date | None:

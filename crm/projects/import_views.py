@@ -17,11 +17,12 @@ from crm.core.permissions import refuse, require
 from crm.extensions import db
 from crm.imports.kinds import PROJECTS
 from crm.imports.reader import ImportFileError, Settings, size
+from crm.imports.views import BAD_ROWS_SHOWN, ImportCommitForm
+from crm.imports.views import parse_decisions as _decisions
 from crm.models import ImportBatch, Role
 from crm.projects import bp
 from crm.projects.import_columns import template_xlsx
 from crm.projects.importer import analyse, bad_rows_file, check_file, commit_import
-from crm.targets.import_views import BAD_ROWS_SHOWN, ImportCommitForm, _decisions
 
 KIND = "project"
 

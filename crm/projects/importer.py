@@ -26,6 +26,7 @@ from crm.core.notifications import notify
 from crm.core.permissions import can
 from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
+from crm.imports.pipeline import RACE_MESSAGE, SKIP, UPDATE
 from crm.imports.reader import Settings, read_table
 from crm.imports.rows import (
     Cells,
@@ -51,7 +52,6 @@ from crm.projects.import_columns import (
 )
 from crm.projects.services import ProjectInput, create_project, project_problems, update_project
 from crm.projects.stages import EVIDENCE, EVIDENCE_FIELDS, ORDER, StageMove, move_problems, move_stage
-from crm.targets.importer import RACE_MESSAGE, SKIP, UPDATE
 
 S = ProjectStage
 INPUT_FIELDS = {f.name for f in fields(ProjectInput)}

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("targets", __name__)
 
-from crm.targets import import_views, views  # noqa: E402,F401
+from crm.targets import imports, views  # noqa: E402,F401

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from crm.imports.columns import COLUMNS
+from crm.targets.imports import COLUMNS
 from tests.browser.test_journeys import DESK_URL, log_in, log_out, nav_link
 from tests.conftest import PASSWORD, make_user
 from tests.factories import make_target

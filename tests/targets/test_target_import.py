@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.imports.columns import EXAMPLE_NAME, example_credit_code
 from crm.models import Cluster, HistoryEntry, ImportBatch, Notification, TargetCompany, TargetStatus, User
+from crm.targets.imports import EXAMPLE_NAME, example_credit_code
 from crm.targets.services import TargetInput, create_target
 from tests.conftest import make_user
 

@@ -1,0 +1,315 @@
+"""Import of a list: preview every row, let the user decide about duplicates, commit all or nothing.
+
+Reading the file is crm.imports.reader, turning cells into the list's input is the list's parser;
+every rule about a record is the list's service (ListImport.problems), and rows are written by its
+create and update, so an imported record is held to exactly what the form holds it to.
+
+The uploaded bytes stay in ImportBatch.content: the commit parses and checks them again from
+scratch (any worker may serve it, and the database may have changed since the preview).
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.core.notifications import notify
+from crm.core.permissions import can
+from crm.core.validation import Conflict, Invalid
+from crm.extensions import db
+from crm.imports.columns import bad_rows_xlsx, map_columns
+from crm.imports.reader import Settings, Table, read_table
+from crm.imports.rows import Lookups, ParsedRow
+from crm.imports.spec import Context, Identity, ListImport
+from crm.models import ImportBatch, User, utcnow
+
+SKIP, UPDATE = "skip", "update"
+CHUNK = 500  # values per IN (...) list: SQLite caps bound parameters
+RACE_MESSAGE = "导入时发现数据已被他人修改，未写入任何数据。请刷新预览后重新导入。"
+DONE_MESSAGE = "该文件已经导入，不能重复导入。"
+
+
+@dataclass
+class ImportRow:
+    number: int  # the spreadsheet's row number (the header is row 1)
+    cells: list
+    parsed: ParsedRow
+    identity: Identity
+    errors: list[str] = field(default_factory=list)
+    duplicate_note: str = ""  # "与第 N 行重复"
+    existing: Any = None  # the record already in the database
+    visible: bool = False  # the importer may see that record
+    editable: bool = False  # ... and change it
+    decision: str = SKIP
+    data: Any = None  # the input that would be saved
+
+    @property
+    def name(self) -> str:
+        return self.parsed.data.name
+
+
+@dataclass
+class Analysis:
+    filename: str
+    headers: list[str]
+    columns: dict[str, int]
+    rows: list[ImportRow]
+    # Held for as long as the analysis: the session's identity map keeps only referenced objects, so
+    # this keeps the many session.get() calls of the services' checks from going back to the database.
+    lookups: Lookups | None = None
+
+    @property
+    def bad_rows(self) -> list[ImportRow]:
+        return [r for r in self.rows if r.errors]
+
+    @property
+    def duplicates(self) -> list[ImportRow]:
+        return [r for r in self.rows if r.existing is not None and not r.errors]
+
+    @property
+    def new_rows(self) -> list[ImportRow]:
+        return [r for r in self.rows if r.existing is None and not r.errors]
+
+
+def _read(
+    spec: ListImport, filename: str, content: bytes, settings: Settings
+) -> tuple[Table, dict[str, int]]:
+    words = spec.words
+    table = read_table(filename, content, settings.limits, words.header_hint, words.row_noun)
+    return table, map_columns(table.headers, spec.columns)
+
+
+def check_file(spec: ListImport, filename: str, content: bytes, settings: Settings) -> int:
+    """Refuse an unusable file at upload (ImportFileError); returns its number of data rows."""
+    table, _ = _read(spec, filename, content, settings)
+    return len(table.rows)
+
+
+def analyse(
+    spec: ListImport,
+    content: bytes,
+    context: Context,
+    decisions: dict[int, str] | None = None,
+    new_rows_checked: bool = True,
+) -> Analysis:
+    """Every row of the file checked as the actor would save it; decisions (row → skip|update) at commit.
+
+    new_rows_checked=False leaves the service's checks of new rows to its create (the commit).
+    """
+    table, columns = _read(spec, context.filename, content, context.settings)
+    lookups = Lookups.load()
+    rows = []
+    for number, cells in table.rows:
+        parsed = spec.parse(cells, columns, lookups, context)
+        rows.append(ImportRow(number, cells, parsed, spec.identity(parsed.data)))
+    _mark_file_duplicates(rows)
+    _match_existing(spec, rows, context.actor)
+    for row in rows:
+        _check(spec, row, context, decisions, new_rows_checked)
+    return Analysis(context.filename, table.headers, columns, rows, lookups)
+
+
+def _mark_file_duplicates(rows: list[ImportRow]) -> None:
+    """The second and later rows of one record (same strong key, else same weak key) are bad rows."""
+    by_strong: dict[Any, int] = {}
+    by_weak: dict[Any, tuple[int, Identity]] = {}
+    for row in rows:
+        identity = row.identity
+        first = by_strong.get(identity.strong) if identity.strong else None
+        if first is None and identity.weak and identity.weak in by_weak:
+            number, other = by_weak[identity.weak]
+            if not identity.contradicts(other):
+                first = number
+        if first is not None:
+            row.duplicate_note = f"与第 {first} 行重复"
+        if identity.strong:
+            by_strong.setdefault(identity.strong, row.number)
+        if identity.weak:
+            by_weak.setdefault(identity.weak, (row.number, identity))
+
+
+def _match_existing(spec: ListImport, rows: list[ImportRow], actor: User) -> None:
+    """Find each row's record in the database (any region: the list's keys are unique city-wide)."""
+    candidates = [r for r in rows if not r.duplicate_note]
+    by_strong, by_weak = _existing_records(spec.existing([r.identity for r in candidates]))
+    claimed: dict[int, int] = {}
+    words = spec.words
+    for row in candidates:
+        identity = row.identity
+        record = by_strong.get(identity.strong) if identity.strong else None
+        if record is None and identity.weak:
+            same = by_weak.get(identity.weak, [])
+            record = next((r for other, r in same if not identity.contradicts(other)), None)
+        if record is None:
+            continue
+        if record.id in claimed:
+            row.duplicate_note = f"与第 {claimed[record.id]} 行是同一{words.counter}已有{words.noun}"
+            continue
+        claimed[record.id] = row.number
+        row.existing = record
+        row.visible = can(actor, f"{spec.kind}.view", record)
+        row.editable = row.visible and can(actor, f"{spec.kind}.edit", record)
+
+
+def _existing_records(found: Iterable[tuple[Identity, Any]]) -> tuple[dict, dict[Any, list]]:
+    """The records by strong key, and by weak key (oldest first)."""
+    records = {record.id: (identity, record) for identity, record in found}
+    by_strong = {i.strong: r for i, r in records.values() if i.strong}
+    by_weak: dict[Any, list] = defaultdict(list)
+    for record_id in sorted(records):
+        identity, record = records[record_id]
+        if identity.weak:
+            by_weak[identity.weak].append((identity, record))
+    return by_strong, by_weak
+
+
+def select_in(stmt: sa.Select, column: Any, values: Iterable) -> list:
+    """The rows of stmt whose column is one of values, CHUNK values a query."""
+    ordered = sorted(set(values))
+    found = []
+    for start in range(0, len(ordered), CHUNK):
+        found += db.session.scalars(stmt.where(column.in_(ordered[start : start + CHUNK]))).unique()
+    return found
+
+
+def _check(
+    spec: ListImport, row: ImportRow, context: Context, decisions: dict[int, str] | None, checked: bool
+) -> None:
+    problems = dict(row.parsed.errors)
+    if row.name == spec.example_name:
+        problems["name"] = "这是模板中的示例行，请删除后再导入。"
+    if row.duplicate_note:
+        problems["duplicate"] = row.duplicate_note
+    elif row.existing is None:
+        row.data = row.parsed.data.cleaned()
+        if checked:
+            _add(spec, problems, spec.problems(row.data, context.actor))
+        _add(spec, problems, spec.check_new(row.parsed, context))
+    else:
+        _decide(spec, row, decisions, problems)
+        if row.editable:
+            row.data = _merged(spec, row.existing, row.parsed).cleaned()
+            _add(spec, problems, spec.problems(row.data, context.actor, existing=row.existing))
+    rank = spec.reason_rank
+    row.errors = [problems[key] for key in sorted(problems, key=lambda key: rank.get(key, len(rank)))]
+
+
+def _decide(spec: ListImport, row: ImportRow, decisions: dict[int, str] | None, problems: dict) -> None:
+    """At the preview a duplicate is skipped; at the commit the user's choice must be there."""
+    if decisions is None:
+        return
+    choice = decisions.get(row.number)
+    if choice is None:
+        problems["decision"] = (
+            f"预览之后才发现与已有{spec.words.noun}“{row.existing.name}”重复：请重新查看预览，选择跳过或更新。"
+        )
+    elif choice not in (SKIP, UPDATE):
+        problems["decision"] = "请选择跳过或更新。"
+    elif choice == UPDATE and not row.editable:
+        problems["decision"] = "已存在且您无权修改"
+    else:
+        row.decision = choice
+
+
+def _merged(spec: ListImport, existing: Any, parsed: ParsedRow) -> Any:
+    """The existing record with the row's filled cells applied: a blank cell keeps what is there."""
+    current = spec.as_input(existing)
+    names = {f.name for f in fields(current)}
+    # The owner changes only by reassignment, with a handover note: an import never moves it
+    # (nor a project's stage, which is no field of its input: that is a stage move).
+    changes = {k: getattr(parsed.data, k) for k in parsed.given & names if k != "owner_id"}
+    if changes.get("cluster_id", existing.cluster_id) != existing.cluster_id and "segment_id" not in changes:
+        changes["segment_id"] = None  # the old segment belongs to the old cluster
+    return replace(current, **changes)
+
+
+def _add(spec: ListImport, problems: dict[str, str], more: dict[str, str]) -> None:
+    """Add a service's problems, naming the column when the message doesn't (cell errors win)."""
+    for key, message in more.items():
+        label = spec.labels.get(key)
+        problems.setdefault(key, message if not label or label in message else f"{label}：{message}")
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    message: str
+    analysis: Analysis | None = None
+
+
+def commit_import(
+    spec: ListImport, batch: ImportBatch, actor: User, decisions: dict[int, str], settings: Settings
+) -> Outcome:
+    """Write every row of batch or none. On success the caller commits; on failure all is rolled back."""
+    if batch.status != "preview":
+        return Outcome(False, DONE_MESSAGE)
+    context = Context(actor, batch.filename, settings)
+    # create checks each new row as it writes it: checking them here too would double the work.
+    analysis = analyse(spec, batch.content, context, decisions, new_rows_checked=False)
+    if analysis.bad_rows:  # refused: list every problem, as the preview does
+        analysis = analyse(spec, batch.content, context, decisions)
+        return Outcome(False, _refusal(analysis), analysis)
+    claimed = db.session.execute(
+        sa.update(ImportBatch)
+        .where(ImportBatch.id == batch.id, ImportBatch.status == "preview")
+        .values(status="committed", committed_at=utcnow())
+    ).rowcount
+    if claimed != 1:  # another request committed it first (the row lock makes the second wait)
+        db.session.rollback()
+        return Outcome(False, DONE_MESSAGE)
+    try:
+        counts = _apply(spec, analysis, context)
+        db.session.flush()
+    except (Conflict, StaleDataError, IntegrityError):
+        db.session.rollback()
+        return Outcome(False, RACE_MESSAGE, analysis)
+    if analysis.bad_rows:
+        db.session.rollback()
+        return Outcome(False, _refusal(analysis), analysis)
+    batch.summary = spec.words.summary.format(*counts)
+    _notify_owners(spec, analysis, context.actor)
+    return Outcome(True, f"导入完成：{batch.summary}", analysis)
+
+
+def _refusal(analysis: Analysis) -> str:
+    return f"有 {len(analysis.bad_rows)} 行存在问题，未导入任何数据。请下载错误行，改正后重新上传。"
+
+
+def _apply(spec: ListImport, analysis: Analysis, context: Context) -> tuple[int, int, int]:
+    created = updated = skipped = 0
+    for row in analysis.rows:
+        try:
+            if row.existing is None:
+                spec.create(row.data, row.parsed, context)
+                created += 1
+            elif row.decision == UPDATE:
+                spec.update(row.existing, row.data, context.actor, row.existing.version)
+                updated += 1
+            else:
+                skipped += 1
+        except Invalid as error:  # the database changed under the checks: report the row, write nothing
+            problems: dict[str, str] = {}
+            _add(spec, problems, error.problems)
+            row.errors = list(problems.values())
+    return created, updated, skipped
+
+
+def _notify_owners(spec: ListImport, analysis: Analysis, actor: User) -> None:
+    """一对一: whoever the import makes responsible for records hears of it, in one message."""
+    words = spec.words
+    owners = Counter(r.data.owner_id for r in analysis.new_rows if r.data.owner_id != actor.id)
+    for owner_id, count in owners.items():
+        title = f"{actor.display_name} 导入了 {count} {words.counter}由您负责的{words.noun}"
+        link = url_for(f"{words.bp}.index", owner=owner_id)
+        notify(db.session.get(User, owner_id), "assigned", title, f"导入文件：{analysis.filename}", link)
+
+
+def bad_rows_file(spec: ListImport, analysis: Analysis) -> bytes:
+    """The bad rows with their reasons, as an .xlsx to fix and upload again."""
+    rows = [(r.cells, r.errors) for r in analysis.bad_rows]
+    return bad_rows_xlsx(analysis.headers, analysis.columns, rows, spec.columns)
