@@ -39,6 +39,19 @@ class ImportColumn:
         return self.header + ("*" if self.required else "")
 
 
+# The columns of both lists that crm.imports.rows reads (read_cluster, read_segment, read_owner).
+CLUSTER = ImportColumn(
+    "所属集群", "cluster_id", True, 22, note="必填，见下方集群名称（也可填规划中的集群全称）"
+)
+SEGMENT = ImportColumn("产业链环节", "segment_id", width=18, note="可空；须为该集群的环节，见下方")
+OWNER = ImportColumn(
+    "责任人账号",
+    "owner_id",
+    width=12,
+    note="系统登录用户名；招商专员、局领导导入时空白为本人，管理员导入时必填",
+)
+
+
 def labels(columns: list[ImportColumn]) -> dict[str, str]:
     """Column key → header: how messages name a column."""
     return {c.key: c.header for c in columns}
@@ -136,6 +149,12 @@ def guide_rows(
     yield ["", "", "", "单元格请填写数值，不要使用公式（公式单元格会被拒绝）。"]
     for column in columns:
         yield [column.template_header, "", "", column.note]
+    yield from _cluster_rows(clusters)
+    for label, value in values:
+        yield [label, "", value, ""]
+
+
+def _cluster_rows(clusters: list[Cluster]) -> Iterator[list]:
     for cluster in clusters:
         yield [
             "所属集群",
@@ -148,8 +167,6 @@ def guide_rows(
         for segment in cluster.segments:
             note = f"属于“{parents.get(segment.parent_id, '')}”" if segment.parent_id else ""
             yield ["产业链环节", cluster.name, segment.name, note]
-    for label, value in values:
-        yield [label, "", value, ""]
 
 
 def bad_rows_xlsx(

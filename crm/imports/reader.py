@@ -11,7 +11,7 @@ import io
 import logging
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -61,6 +61,7 @@ class Settings:
 
     @property
     def today(self) -> date:
+        """Today in the configured zone."""
         return datetime.now(self.zone).date()
 
 
@@ -125,7 +126,7 @@ def _table(rows: Iterable[list], limits: Limits, header_hint: str, row_hint: str
     header = next(rows, None)
     if not header or _blank(header):
         raise ImportFileError(f"第 1 行应为表头（如{header_hint}），请使用导入模板。")
-    data = []
+    data: list[tuple[int, list]] = []
     for number, cells in enumerate(rows, start=2):
         if _blank(cells):
             continue
@@ -163,7 +164,7 @@ def check_zip(content: bytes, limits: Limits) -> None:
             raise ImportFileError("该 .xlsx 文件的压缩比异常（疑似压缩炸弹），已拒绝。")
 
 
-def _xlsx_rows(content: bytes, limits: Limits) -> Iterator[list]:
+def _xlsx_rows(content: bytes, limits: Limits) -> Generator[list, None, None]:
     check_zip(content, limits)
     workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     try:
@@ -177,7 +178,7 @@ def _xlsx_rows(content: bytes, limits: Limits) -> Iterator[list]:
         workbook.close()
 
 
-def _cell_value(cell):
+def _cell_value(cell: Any) -> object:
     if cell.data_type == "f":
         text = getattr(cell.value, "text", cell.value)  # array formulas come as objects
         return Formula(text or "=")
@@ -187,7 +188,7 @@ def _cell_value(cell):
     return value
 
 
-def _csv_rows(content: bytes) -> Iterator[list]:
+def _csv_rows(content: bytes) -> Generator[list, None, None]:
     text = decode_csv(content)
     for row in csv.reader(io.StringIO(text, newline="")):
         yield [value if value.strip() else None for value in row]
@@ -203,7 +204,7 @@ def decode_csv(content: bytes) -> str:
     raise ImportFileError("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")
 
 
-def plain(value) -> object:
+def plain(value: object) -> object:
     """A cell value as it may be written back into a spreadsheet (the bad-rows file)."""
     if isinstance(value, Formula):
         return str(value)

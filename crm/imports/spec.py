@@ -1,11 +1,11 @@
 """What one list's import is: its words, its columns, and how its rows are read, matched and written.
 
-The pipeline (crm.imports.pipeline) and the pages (crm.imports.views) are the same for every list;
+The preview and commit (crm.imports.preview, .commit) and the pages (.views) are the same for every list;
 each list hands them one ListImport (crm.targets.imports.TARGET_IMPORT,
 crm.projects.imports.PROJECT_IMPORT).
 """
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import cached_property
@@ -48,8 +48,8 @@ class Identity:
     record too, unless both have strong keys and those differ: two credit codes, two companies.
     """
 
-    strong: Hashable | None = None
-    weak: Hashable | None = None
+    strong: Any = None  # hashable: a credit code
+    weak: Any = None  # hashable: a name key, or a tuple of keys
 
     def contradicts(self, other: "Identity") -> bool:
         """Whether the strong keys say these are two different records."""
@@ -66,6 +66,7 @@ class Context:
 
     @property
     def today(self) -> date:
+        """Today where the bureau is (the dates in the file are checked against it)."""
         return self.settings.today
 
     @property

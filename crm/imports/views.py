@@ -6,6 +6,7 @@ and every check is made as the uploader).
 """
 
 import os
+from collections.abc import Callable
 from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,7 +20,8 @@ from crm.core.exports import xlsx_response
 from crm.core.forms import Form
 from crm.core.permissions import refuse, require
 from crm.extensions import db
-from crm.imports.pipeline import Analysis, analyse, bad_rows_file, check_file, commit_import
+from crm.imports.commit import commit_import
+from crm.imports.preview import Analysis, analyse, bad_rows_file, check_file
 from crm.imports.reader import ImportFileError, Settings, size
 from crm.imports.spec import Context, ListImport
 from crm.models import ImportBatch, Role
@@ -43,7 +45,7 @@ class ImportCommitForm(Form):
 def add_routes(bp: Blueprint, spec: ListImport) -> None:
     """The import's pages on the list's blueprint (endpoints import_upload … import_errors)."""
     guard = require(spec.permission)
-    pages = [
+    pages: list[tuple[str, str, Callable[..., ResponseReturnValue], list[str]]] = [
         ("/import", "import_upload", upload, ["GET", "POST"]),
         ("/import/template.xlsx", "import_template", template, ["GET"]),
         ("/import/<int:batch_id>", "import_preview", preview, ["GET"]),

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("projects", __name__)
 
-from crm.projects import import_views, list_views, problem_views, views  # noqa: E402,F401
+from crm.projects import imports, list_views, problem_views, views  # noqa: E402,F401

@@ -17,6 +17,9 @@ from sqlalchemy.orm import joinedload
 
 from crm.core.identity import CODE_SET, WEIGHTS, name_key, normalize_credit_code
 from crm.imports.columns import (
+    CLUSTER,
+    OWNER,
+    SEGMENT,
     ImportColumn,
     example_values,
     guide_rows,
@@ -24,7 +27,7 @@ from crm.imports.columns import (
     template_clusters,
     template_xlsx,
 )
-from crm.imports.pipeline import select_in
+from crm.imports.preview import select_in
 from crm.imports.rows import (
     Cells,
     Lookups,
@@ -60,8 +63,8 @@ COLUMNS = [
     ImportColumn("境外注册号", "foreign_registration", note="境外企业可填"),
     ImportColumn("国家/地区", "country", width=10, note="空白为“中国”"),
     ImportColumn("总部城市", "hq_city", width=10),
-    ImportColumn("所属集群", "cluster_id", True, 22, note="必填，见下方集群名称（也可填规划中的集群全称）"),
-    ImportColumn("产业链环节", "segment_id", width=18, note="可空；须为该集群的环节，见下方"),
+    CLUSTER,
+    SEGMENT,
     ImportColumn("企业类型", "type_tags", width=16, note="可填多个，用“、”或逗号、分号分隔"),
     ImportColumn("荣誉资质", "honours", width=16, note="可填多个，用“、”或逗号、分号分隔"),
     ImportColumn("招商渠道", "source", True, 10, note="必填，见下方"),
@@ -74,12 +77,7 @@ COLUMNS = [
     ImportColumn("联系人职务", "contact_title", width=12),
     ImportColumn("联系电话", "contact_phone", width=14),
     ImportColumn("联系邮箱", "contact_email", width=22),
-    ImportColumn(
-        "责任人账号",
-        "owner_id",
-        width=12,
-        note="系统登录用户名；招商专员、局领导导入时空白为本人，管理员导入时必填",
-    ),
+    OWNER,
     ImportColumn(
         "首次接触日期",
         "first_contact",

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import Cluster, HistoryEntry, ImportBatch, ProjectStage, User
 from crm.models.projects import Project
-from crm.projects.import_columns import EXAMPLE_NAME
+from crm.projects.imports import EXAMPLE_NAME
 from crm.projects.services import ProjectInput, create_project
 from tests.conftest import make_user
 

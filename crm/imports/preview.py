@@ -1,37 +1,28 @@
-"""Import of a list: preview every row, let the user decide about duplicates, commit all or nothing.
+"""The preview of an import: every row of the file read, matched and checked as it would be saved.
 
 Reading the file is crm.imports.reader, turning cells into the list's input is the list's parser;
-every rule about a record is the list's service (ListImport.problems), and rows are written by its
-create and update, so an imported record is held to exactly what the form holds it to.
-
-The uploaded bytes stay in ImportBatch.content: the commit parses and checks them again from
-scratch (any worker may serve it, and the database may have changed since the preview).
+every rule about a record is the list's service (ListImport.problems), so an imported record is
+held to exactly what the form holds it to. A row that repeats an earlier row of the file is a bad
+row; one that is a record already in the database, the user skips or updates (SKIP, UPDATE).
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from crm.core.notifications import notify
 from crm.core.permissions import can
-from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
 from crm.imports.columns import bad_rows_xlsx, map_columns
 from crm.imports.reader import Settings, Table, read_table
 from crm.imports.rows import Lookups, ParsedRow
 from crm.imports.spec import Context, Identity, ListImport
-from crm.models import ImportBatch, User, utcnow
+from crm.models import User
 
 SKIP, UPDATE = "skip", "update"
 CHUNK = 500  # values per IN (...) list: SQLite caps bound parameters
-RACE_MESSAGE = "导入时发现数据已被他人修改，未写入任何数据。请刷新预览后重新导入。"
-DONE_MESSAGE = "该文件已经导入，不能重复导入。"
 
 
 @dataclass
@@ -50,6 +41,7 @@ class ImportRow:
 
     @property
     def name(self) -> str:
+        """The name the row gives its record (the pages show it)."""
         return self.parsed.data.name
 
 
@@ -65,14 +57,17 @@ class Analysis:
 
     @property
     def bad_rows(self) -> list[ImportRow]:
+        """The rows that can't be imported as they are."""
         return [r for r in self.rows if r.errors]
 
     @property
     def duplicates(self) -> list[ImportRow]:
+        """The good rows of records already in the database: to skip or update."""
         return [r for r in self.rows if r.existing is not None and not r.errors]
 
     @property
     def new_rows(self) -> list[ImportRow]:
+        """The good rows of new records."""
         return [r for r in self.rows if r.existing is None and not r.errors]
 
 
@@ -171,7 +166,7 @@ def _existing_records(found: Iterable[tuple[Identity, Any]]) -> tuple[dict, dict
 def select_in(stmt: sa.Select, column: Any, values: Iterable) -> list:
     """The rows of stmt whose column is one of values, CHUNK values a query."""
     ordered = sorted(set(values))
-    found = []
+    found: list = []
     for start in range(0, len(ordered), CHUNK):
         found += db.session.scalars(stmt.where(column.in_(ordered[start : start + CHUNK]))).unique()
     return found
@@ -188,13 +183,13 @@ def _check(
     elif row.existing is None:
         row.data = row.parsed.data.cleaned()
         if checked:
-            _add(spec, problems, spec.problems(row.data, context.actor))
-        _add(spec, problems, spec.check_new(row.parsed, context))
+            add_problems(spec, problems, spec.problems(row.data, context.actor))
+        add_problems(spec, problems, spec.check_new(row.parsed, context))
     else:
         _decide(spec, row, decisions, problems)
         if row.editable:
             row.data = _merged(spec, row.existing, row.parsed).cleaned()
-            _add(spec, problems, spec.problems(row.data, context.actor, existing=row.existing))
+            add_problems(spec, problems, spec.problems(row.data, context.actor, existing=row.existing))
     rank = spec.reason_rank
     row.errors = [problems[key] for key in sorted(problems, key=lambda key: rank.get(key, len(rank)))]
 
@@ -228,85 +223,11 @@ def _merged(spec: ListImport, existing: Any, parsed: ParsedRow) -> Any:
     return replace(current, **changes)
 
 
-def _add(spec: ListImport, problems: dict[str, str], more: dict[str, str]) -> None:
+def add_problems(spec: ListImport, problems: dict[str, str], more: dict[str, str]) -> None:
     """Add a service's problems, naming the column when the message doesn't (cell errors win)."""
     for key, message in more.items():
         label = spec.labels.get(key)
         problems.setdefault(key, message if not label or label in message else f"{label}：{message}")
-
-
-@dataclass
-class Outcome:
-    ok: bool
-    message: str
-    analysis: Analysis | None = None
-
-
-def commit_import(
-    spec: ListImport, batch: ImportBatch, actor: User, decisions: dict[int, str], settings: Settings
-) -> Outcome:
-    """Write every row of batch or none. On success the caller commits; on failure all is rolled back."""
-    if batch.status != "preview":
-        return Outcome(False, DONE_MESSAGE)
-    context = Context(actor, batch.filename, settings)
-    # create checks each new row as it writes it: checking them here too would double the work.
-    analysis = analyse(spec, batch.content, context, decisions, new_rows_checked=False)
-    if analysis.bad_rows:  # refused: list every problem, as the preview does
-        analysis = analyse(spec, batch.content, context, decisions)
-        return Outcome(False, _refusal(analysis), analysis)
-    claimed = db.session.execute(
-        sa.update(ImportBatch)
-        .where(ImportBatch.id == batch.id, ImportBatch.status == "preview")
-        .values(status="committed", committed_at=utcnow())
-    ).rowcount
-    if claimed != 1:  # another request committed it first (the row lock makes the second wait)
-        db.session.rollback()
-        return Outcome(False, DONE_MESSAGE)
-    try:
-        counts = _apply(spec, analysis, context)
-        db.session.flush()
-    except (Conflict, StaleDataError, IntegrityError):
-        db.session.rollback()
-        return Outcome(False, RACE_MESSAGE, analysis)
-    if analysis.bad_rows:
-        db.session.rollback()
-        return Outcome(False, _refusal(analysis), analysis)
-    batch.summary = spec.words.summary.format(*counts)
-    _notify_owners(spec, analysis, context.actor)
-    return Outcome(True, f"导入完成：{batch.summary}", analysis)
-
-
-def _refusal(analysis: Analysis) -> str:
-    return f"有 {len(analysis.bad_rows)} 行存在问题，未导入任何数据。请下载错误行，改正后重新上传。"
-
-
-def _apply(spec: ListImport, analysis: Analysis, context: Context) -> tuple[int, int, int]:
-    created = updated = skipped = 0
-    for row in analysis.rows:
-        try:
-            if row.existing is None:
-                spec.create(row.data, row.parsed, context)
-                created += 1
-            elif row.decision == UPDATE:
-                spec.update(row.existing, row.data, context.actor, row.existing.version)
-                updated += 1
-            else:
-                skipped += 1
-        except Invalid as error:  # the database changed under the checks: report the row, write nothing
-            problems: dict[str, str] = {}
-            _add(spec, problems, error.problems)
-            row.errors = list(problems.values())
-    return created, updated, skipped
-
-
-def _notify_owners(spec: ListImport, analysis: Analysis, actor: User) -> None:
-    """一对一: whoever the import makes responsible for records hears of it, in one message."""
-    words = spec.words
-    owners = Counter(r.data.owner_id for r in analysis.new_rows if r.data.owner_id != actor.id)
-    for owner_id, count in owners.items():
-        title = f"{actor.display_name} 导入了 {count} {words.counter}由您负责的{words.noun}"
-        link = url_for(f"{words.bp}.index", owner=owner_id)
-        notify(db.session.get(User, owner_id), "assigned", title, f"导入文件：{analysis.filename}", link)
 
 
 def bad_rows_file(spec: ListImport, analysis: Analysis) -> bytes:
