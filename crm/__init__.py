@@ -2,6 +2,8 @@
 
 import os
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -9,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from crm.config import Defaults
 
 
-def create_app(test_config=None) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, instance/config.py, CRM_* environment, then test_config."""
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -63,7 +65,10 @@ def trust_proxy_headers(app: Flask) -> None:
     """Take the client's address, scheme and host from PROXY_FIX trusted proxies' X-Forwarded-* headers."""
     proxies = int(app.config["PROXY_FIX"])
     if proxies > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        # Flask documents wrapping wsgi_app in middleware; mypy reads the assignment as replacing a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
 def register_extensions(app: Flask) -> None:

@@ -135,7 +135,17 @@ def prune_audit_command(days):
 
 def register(app: Flask) -> None:
 
-    commands = (seed_command, create_user_command, init_admin_command, demo_data_command, prune_audit_command)
-    commands += (backup_command, restore_command, copy_data_command)
-    for command in (*commands, remind_command, scheduler_command, export_weekly_command):
+    for command in (
+        seed_command,
+        create_user_command,
+        init_admin_command,
+        demo_data_command,
+        prune_audit_command,
+        backup_command,
+        restore_command,
+        copy_data_command,
+        remind_command,
+        scheduler_command,
+        export_weekly_command,
+    ):
         app.cli.add_command(command)

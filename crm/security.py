@@ -59,7 +59,7 @@ def start_session(now: float | None = None) -> None:
     session[LOGIN_AT] = session[SEEN_AT] = int(time.time() if now is None else now)
 
 
-def _on_login(sender, user, **extra) -> None:
+def _on_login(sender: Flask, user: object, **extra: object) -> None:
     # Every login_user() call lands here. A login starts the clock (the login view clears the
     # session first); a password change logs the same session in again and keeps its clock.
     if LOGIN_AT not in session:

@@ -1,5 +1,6 @@
 """Template filters and globals: local time, amounts, permissions."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from flask_login import current_user
 from crm.core.notifications import unread_count
 from crm.core.permissions import can
 from crm.core.timeutil import local_zone
-from crm.models import COMPANY_TYPES, HONOURS, TargetStatus
+from crm.models import COMPANY_TYPES, HONOURS, HistoryEntry, TargetStatus
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -80,7 +81,7 @@ ACTION_LABELS = {
 }
 
 
-def history_label(entry) -> str:
+def history_label(entry: HistoryEntry) -> str:
     """One history row in words: "状态：待接触 → 已接触"."""
     action = ACTION_LABELS.get(entry.action, entry.action)
     if not entry.field:
@@ -89,7 +90,7 @@ def history_label(entry) -> str:
     return f"{action} {field}：{entry.old_value or '（空）'} → {entry.new_value or '（空）'}"
 
 
-def zip_lists(first, second) -> list[tuple]:
+def zip_lists(first: Iterable[object], second: Iterable[object]) -> list[tuple[object, object]]:
     """Pairs for <option value, text> lists in filter forms."""
     return list(zip(first, second, strict=True))
 
@@ -107,7 +108,9 @@ def register(app: Flask) -> None:
     app.add_template_filter(zip_lists, "zip")
     app.add_template_global(can, "can")
     app.add_template_global(history_label, "history_label")
-    app.add_template_global(COMPANY_TYPES, "company_types")
-    app.add_template_global(HONOURS, "honours")
-    app.add_template_global([(s.value, s.value) for s in TargetStatus], "status_options")
+    app.jinja_env.globals.update(
+        company_types=COMPANY_TYPES,
+        honours=HONOURS,
+        status_options=[(s.value, s.value) for s in TargetStatus],
+    )
     app.context_processor(inject_navigation)

@@ -16,11 +16,13 @@ from enum import Enum
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session, UOWTransaction
 
+from crm.core.dml import execute_dml
 from crm.extensions import db
 from crm.models import (
     AuditEvent,
+    Base,
     HistoryEntry,
     Notification,
     OutgoingMessage,
@@ -38,7 +40,7 @@ SKIPPED_COLUMNS = {"updated_at", "last_login_at", "content"}
 RETENTION_DAYS = 180  # 网络安全法 第二十一条: network logs kept at least six months
 
 
-def _value(value):
+def _value(value: object) -> object:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -50,7 +52,7 @@ def _value(value):
     return value
 
 
-def _context() -> dict:
+def _context() -> dict[str, object]:
     """Who and where: the signed-in user and the request's address, or the command line."""
     if not has_request_context():
         return {"actor_id": None, "username": "system", "ip": "", "method": "", "path": ""}
@@ -64,7 +66,13 @@ def _context() -> dict:
     }
 
 
-def _row(action: str, entity_type=None, entity_id=None, changes="", **context) -> dict:
+def _row(
+    action: str,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+    changes: str | dict[str, list[object]] = "",
+    **context: object,
+) -> dict[str, object]:
     values = _context() | {k: v for k, v in context.items() if v is not None}
     return {
         "at": utcnow(),
@@ -76,7 +84,14 @@ def _row(action: str, entity_type=None, entity_id=None, changes="", **context) -
     }
 
 
-def event(action: str, *, username: str | None = None, entity=None, note: str = "", actor_id=None) -> None:
+def event(
+    action: str,
+    *,
+    username: str | None = None,
+    entity: Base | None = None,
+    note: str = "",
+    actor_id: int | None = None,
+) -> None:
     """Record a login, logout or refused access now, in its own transaction."""
     row = _row(
         action,
@@ -88,12 +103,12 @@ def event(action: str, *, username: str | None = None, entity=None, note: str = 
     )
     try:
         with db.engine.begin() as connection:
-            connection.execute(sa.insert(AuditEvent.__table__), [row])
+            connection.execute(sa.insert(AuditEvent), [row])
     except sa.exc.SQLAlchemyError:
         current_app.logger.exception("audit event %s could not be written: %r", action, row)
 
 
-def _changes(obj, mapper, kind: str) -> dict:
+def _changes(obj: Base, mapper: Mapper[Base], kind: str) -> dict[str, list[object]]:
     changes = {}
     for column in mapper.column_attrs:
         name = column.key
@@ -114,11 +129,11 @@ def _changes(obj, mapper, kind: str) -> dict:
     return changes
 
 
-def _after_flush(session: Session, flush_context) -> None:
+def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     rows = []
     for kind, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:
-            if isinstance(obj, NOT_AUDITED) or not hasattr(obj, "__table__"):
+            if isinstance(obj, NOT_AUDITED) or not isinstance(obj, Base):
                 continue
             mapper = sa.inspect(obj).mapper
             changes = _changes(obj, mapper, kind)
@@ -127,7 +142,7 @@ def _after_flush(session: Session, flush_context) -> None:
             entity_type = getattr(obj, "entity_type", None) or obj.__tablename__
             rows.append(_row(f"record.{kind}", entity_type, getattr(obj, "id", None), changes))
     if rows:
-        session.connection().execute(sa.insert(AuditEvent.__table__), rows)
+        session.connection().execute(sa.insert(AuditEvent), rows)
 
 
 def prune(before: datetime) -> int:
@@ -137,7 +152,7 @@ def prune(before: datetime) -> int:
         raise ValueError(
             f"审计日志至少保留 {RETENTION_DAYS} 天，不能删除 {oldest_allowed:%Y-%m-%d} 之后的记录。"
         )
-    return db.session.execute(sa.delete(AuditEvent).where(AuditEvent.at < before)).rowcount
+    return execute_dml(sa.delete(AuditEvent).where(AuditEvent.at < before))
 
 
 def register(app: Flask) -> None:

@@ -1,7 +1,10 @@
 """Bulk reassignment from a list page, for any kind of item (target companies, projects)."""
 
+from typing import TypeVar
+
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -10,13 +13,14 @@ from crm.core.ownership import reassign_all
 from crm.core.permissions import authorize
 from crm.core.validation import Invalid
 from crm.extensions import db
-from crm.models import User
+from crm.models import Project, TargetCompany, User
 
 MAX_ITEMS = 500
+ItemT = TypeVar("ItemT", TargetCompany, Project)
 NOUNS = {"target": ("企业", "家"), "project": ("项目", "个")}
 
 
-def bulk_reassign(model):
+def bulk_reassign(model: type[ItemT]) -> ResponseReturnValue:
     """Handle a POST of checked ids (field "ids"), a new owner and a handover note; all or nothing."""
     kind = model.entity_type
     noun, counter = NOUNS[kind]
@@ -34,15 +38,17 @@ def bulk_reassign(model):
     ).all()
     for item in items:
         authorize(f"{kind}.assign", item)
+    new_owner = db.session.get(User, form.owner_id.data or 0)
     try:
-        reassign_all(items, db.session.get(User, form.owner_id.data or 0), current_user, form.note.data)
+        reassign_all(items, new_owner, current_user, form.note.data or "")
         db.session.commit()
     except Invalid as error:
         db.session.rollback()
         flash(f"未改派任何{noun}：" + "；".join(error.problems.values()), "danger")
     else:
+        assert new_owner is not None  # reassign_all refuses a missing owner
         flash(
-            f"已将 {len(items)} {counter}{noun}改派给 {items[0].owner.display_name}，并已通知本人。",
+            f"已将 {len(items)} {counter}{noun}改派给 {new_owner.display_name}，并已通知本人。",
             "success",
         )
     return redirect(back)

@@ -2,12 +2,12 @@
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
-from wtforms import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
 
 from crm.core.ownership import OWNER_ROLES
 from crm.core.permissions import scope_clause
 from crm.extensions import db
-from crm.models import ChainSegment, Cluster, Region, User
+from crm.models import ChainSegment, Cluster, Item, Region, User
 
 
 def cluster_choices() -> list[SelectChoice]:
@@ -43,7 +43,7 @@ def owner_choices_for_form(actor: User) -> list[SelectChoice]:
     ]
 
 
-def owner_choices_for_filter(user: User, model) -> list[User]:
+def owner_choices_for_filter(user: User, model: type[Item]) -> list[User]:
     """People who own items of this kind (targets or projects) the user can see: the 责任人 filter."""
     owners = sa.select(model.owner_id).where(scope_clause(user, model.region_id))
     return list(db.session.scalars(sa.select(User).where(User.id.in_(owners)).order_by(User.display_name)))
@@ -62,6 +62,6 @@ def region_choices(user: User) -> list[Region]:
     )
 
 
-def int_or_none(value: object) -> int | None:
+def int_or_none(value: str | int | None) -> int | None:
     """A select field's value as an id, or None when nothing is chosen."""
     return int(value) if value not in (None, "") else None

@@ -13,12 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from crm.core.timeutil import BUREAU_ZONE
 
@@ -97,21 +100,21 @@ _TITLE_FONT = Font(bold=True, size=14)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 
 
-def _header_cell(sheet, text: str) -> WriteOnlyCell:
+def _header_cell(sheet: WriteOnlyWorksheet, text: str) -> Cell:
     cell = _text_cell(sheet, text)
     cell.font = _HEADER_FONT
     cell.fill = _HEADER_FILL
     return cell
 
 
-def _preamble_cell(sheet, text: str, is_title: bool) -> WriteOnlyCell:
+def _preamble_cell(sheet: WriteOnlyWorksheet, text: str, is_title: bool) -> Cell:
     cell = _text_cell(sheet, text)
     if is_title:
         cell.font = _TITLE_FONT
     return cell
 
 
-def _text_cell(sheet, text: str) -> WriteOnlyCell:
+def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> Cell:
     # Control characters other than tab and line breaks can't be stored in .xlsx: drop them
     # rather than let one pasted character make the whole export fail.
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", text))
@@ -120,11 +123,12 @@ def _text_cell(sheet, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _cell(sheet, value, column: Column, zone: ZoneInfo):
+def _cell(sheet: WriteOnlyWorksheet, value: object, column: Column, zone: ZoneInfo) -> Cell | str | None:
     if value is None or value == "":
         return None
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-        cell = WriteOnlyCell(sheet, value=value)
+        # openpyxl writes Decimal exactly; its stub for WriteOnlyCell omits Decimal (Cell.value has it).
+        cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
         amount = column.kind == "amount" or (column.kind == "number" and not isinstance(value, int))
         cell.number_format = AMOUNT_FORMAT if amount else "0"
         return cell
@@ -133,7 +137,8 @@ def _cell(sheet, value, column: Column, zone: ZoneInfo):
         cell.number_format = DATETIME_FORMAT
         return cell
     if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
+        # openpyxl writes a date as a date; its stub for WriteOnlyCell omits date (Cell.value has it).
+        cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
         cell.number_format = DATE_FORMAT
         return cell
     if isinstance(value, list | tuple):
@@ -155,16 +160,12 @@ def _letter(index: int) -> str:
     return get_column_letter(index)
 
 
-def file_response(content: bytes, filename: str, mimetype: str):
+def file_response(content: bytes, filename: str, mimetype: str) -> Response:
     """A download with its Chinese file name (RFC 5987) and an ASCII fallback of the same extension."""
-    from urllib.parse import quote
-
-    from flask import Response
-
     extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     disposition = f"attachment; filename=\"export.{extension}\"; filename*=UTF-8''{quote(filename)}"
     return Response(content, mimetype=mimetype, headers={"Content-Disposition": disposition})
 
 
-def xlsx_response(content: bytes, filename: str):
+def xlsx_response(content: bytes, filename: str) -> Response:
     return file_response(content, filename, XLSX_MIMETYPE)

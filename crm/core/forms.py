@@ -1,19 +1,24 @@
 """Form helpers shared by every feature, and the follow-up form every kind of item uses."""
 
+from collections.abc import Callable
 from decimal import Decimal
+from enum import Enum
+from typing import Any, Final, Literal, TypeVar
 
 from flask import request
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import (
     DateField,
-    SelectChoice,
+    Field,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
+from wtforms.form import BaseForm
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -21,6 +26,8 @@ from crm.core.choices import int_or_none, owner_choices_for_form
 from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
 from crm.models import FollowUpMethod, User
+
+T = TypeVar("T")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -30,7 +37,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def two_decimals(form, field) -> None:
+def two_decimals(form: BaseForm, field: Field) -> None:
     """Amounts are kept exactly with two decimals: refuse more rather than round silently."""
     value = field.data
     if isinstance(value, Decimal) and value != value.quantize(Decimal("0.01")):
@@ -45,7 +52,7 @@ def safe_back() -> str | None:
     return None
 
 
-def attach_problems(form, problems: dict[str, str]) -> None:
+def attach_problems(form: FlaskForm, problems: dict[str, str]) -> None:
     """Show a service's problems on the matching fields (others at the top of the form)."""
     for name, message in problems.items():
         field = getattr(form, name, None)
@@ -72,10 +79,18 @@ class FollowUpForm(Form):
     submit = SubmitField("保存跟进记录")
 
 
-FAILED = object()  # what commit_or_report returns when the service refused
+class Refused(Enum):
+    """What commit_or_report returns when the service refused (its problems are on the form)."""
+
+    FAILED = "failed"
 
 
-def commit_or_report(form, action, field: str | None = None):
+FAILED: Final = Refused.FAILED
+
+
+def commit_or_report(
+    form: FlaskForm, action: Callable[[], T], field: str | None = None
+) -> T | Literal[Refused.FAILED]:
     """Run a service call and commit; if it refuses, roll back and show why on form.
 
     The one place views turn Invalid (bad input) and Conflict / StaleDataError (someone saved first)
@@ -109,7 +124,7 @@ class AssignForm(Form):
     note = TextAreaField("交接说明", validators=[DataRequired("请填写交接说明。"), Length(max=2000)])
     submit = SubmitField("改派")
 
-    def __init__(self, actor: User, *args, **kwargs):
+    def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner_id.choices = owner_choices_for_form(actor)
 

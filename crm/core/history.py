@@ -3,12 +3,22 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import HistoryEntry, User
+
+
+class Entity(Protocol):
+    """Anything with a history: its kind and id (a target, project or problem; a stall rule)."""
+
+    @property
+    def entity_type(self) -> str: ...
+
+    @property
+    def id(self) -> int: ...
 
 
 def as_text(value: Any) -> str | None:
@@ -31,7 +41,14 @@ def as_text(value: Any) -> str | None:
 
 
 def record(
-    entity, action: str, actor: User | None, *, field=None, old=None, new=None, note: str = ""
+    entity: Entity,
+    action: str,
+    actor: User | None,
+    *,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    note: str = "",
 ) -> HistoryEntry:
     """Add one history row for entity (anything with entity_type and id)."""
     entry = HistoryEntry(
@@ -50,7 +67,7 @@ def record(
     return entry
 
 
-def apply_changes(entity, values: dict[str, Any], actor: User, note: str = "") -> list[str]:
+def apply_changes(entity: Entity, values: dict[str, Any], actor: User, note: str = "") -> list[str]:
     """Set each attribute that differs, recording old → new; returns the names of changed fields."""
     changed = []
     for name, new in values.items():
@@ -63,7 +80,7 @@ def apply_changes(entity, values: dict[str, Any], actor: User, note: str = "") -
     return changed
 
 
-def entries_for(entity) -> list[HistoryEntry]:
+def entries_for(entity: Entity) -> list[HistoryEntry]:
     """The entity's history, newest first, with actors loaded."""
     return list(
         db.session.scalars(

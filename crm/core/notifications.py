@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from crm.core.dml import execute_dml
 from crm.extensions import db
 from crm.models import Notification, User, utcnow
 
@@ -14,11 +15,10 @@ def notify(user: User, kind: str, title: str, body: str = "", link: str = "") ->
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    )
+    count = sa.select(sa.func.count()).select_from(Notification)
+    return db.session.execute(
+        count.where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).scalar_one()
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:
@@ -26,4 +26,4 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     stmt = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
-    return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+    return execute_dml(stmt.values(read_at=utcnow()))

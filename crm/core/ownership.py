@@ -3,6 +3,9 @@
 Used by target companies now and by projects later: one rule, one reassignment path.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import sqlalchemy as sa
 from flask import url_for
 
@@ -11,7 +14,7 @@ from crm.core.notifications import notify
 from crm.core.permissions import in_scope
 from crm.core.validation import Invalid
 from crm.extensions import db
-from crm.models import Project, ProjectStage, Role, TargetCompany, TargetStatus, User
+from crm.models import Item, Project, ProjectStage, Role, TargetCompany, TargetStatus, User
 
 OWNER_ROLES = (Role.OFFICER, Role.HEAD)
 
@@ -38,12 +41,13 @@ def new_owner_problem(owner_id: int | None, region_id: int, actor: User, noun: s
     return problem
 
 
-def detail_url(item) -> str:
+def detail_url(item: Item) -> str:
     """The page of an item: targets.detail(target_id=…), projects.detail(project_id=…)."""
-    return url_for(f"{item.entity_type}s.detail", **{f"{item.entity_type}_id": item.id})
+    values: dict[str, Any] = {f"{item.entity_type}_id": item.id}
+    return url_for(f"{item.entity_type}s.detail", **values)
 
 
-def reassign(item, new_owner: User, actor: User, note: str) -> None:
+def reassign(item: Item, new_owner: User, actor: User, note: str) -> None:
     """Hand item to new_owner with a handover note; history and the new owner's inbox record it."""
     if not note.strip():
         raise ValueError("请填写交接说明。")
@@ -64,7 +68,7 @@ def reassign(item, new_owner: User, actor: User, note: str) -> None:
     )
 
 
-def reassign_all(items: list, new_owner: User | None, actor: User, note: str) -> None:
+def reassign_all(items: Sequence[Item], new_owner: User | None, actor: User, note: str) -> None:
     """Hand every item to new_owner, or none of them (Invalid lists each refusal)."""
     if new_owner is None:
         raise Invalid({"owner_id": "请选择新责任人。"})
@@ -82,19 +86,19 @@ def reassign_all(items: list, new_owner: User | None, actor: User, note: str) ->
 
 def open_item_count(user: User) -> int:
     """How many open items user is responsible for (they block deactivation and scope changes)."""
-    targets = db.session.scalar(
+    targets = db.session.execute(
         sa.select(sa.func.count())
         .select_from(TargetCompany)
         .where(
             TargetCompany.owner_id == user.id,
             TargetCompany.status.in_([s for s in TargetStatus if not s.is_closed]),
         )
-    )
-    projects = db.session.scalar(
+    ).scalar_one()
+    projects = db.session.execute(
         sa.select(sa.func.count())
         .select_from(Project)
         .where(Project.owner_id == user.id, Project.stage.in_([s for s in ProjectStage if not s.is_closed]))
-    )
+    ).scalar_one()
     return targets + projects
 
 

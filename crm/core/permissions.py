@@ -7,16 +7,20 @@ exactly one place (RULES) and the route × role test matrix exercises it.
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
+from sqlalchemy.orm import QueryableAttribute
 
 from crm.core import audit
 from crm.models import Role, User
 
 Rule = Callable[[User, Any], bool]
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 def in_scope(user: User, region_id: int | None) -> bool:
@@ -24,7 +28,7 @@ def in_scope(user: User, region_id: int | None) -> bool:
     return user.region_id is None or user.region_id == region_id
 
 
-def scope_clause(user: User, region_column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+def scope_clause(user: User, region_column: QueryableAttribute[int | None]) -> sa.ColumnElement[bool]:
     """A WHERE clause limiting a query to the user's scope."""
     if user.region_id is None:
         return sa.true()
@@ -110,32 +114,38 @@ def can(user: User, action: str, record: Any = None) -> bool:
     return rule(user, record)
 
 
-def require(action: str):
+def require(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """View decorator: 403 unless the current user may perform action."""
     if action not in RULES:
         raise KeyError(f"no permission rule named {action!r}")
 
-    def decorator(view):
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             if not can(current_user, action):
                 refuse(403, action)
             return view(*args, **kwargs)
 
-        wrapped.permission = action
+        _declare(wrapped, action)
         return wrapped
 
     return decorator
 
 
-def public(view):
+def public(view: Callable[P, R]) -> Callable[P, R]:
     """Mark a view as reachable without login (login page, health check)."""
-    view.permission = None
-    view.public = True
+    _declare(view, None, public=True)
     return view
 
 
-def authorize(action: str, record: Any):
+def _declare(view: Callable[..., object], permission: str | None, public: bool = False) -> None:
+    """What a view declares (the login guard and the route walk read it): its permission, or public."""
+    view.__dict__["permission"] = permission
+    if public:
+        view.__dict__["public"] = True
+
+
+def authorize(action: str, record: T | None) -> T:
     """Return record if the current user may perform action on it.
 
     A record the user may not even see (missing, or outside their scope) answers 404, so ids
@@ -151,7 +161,7 @@ def authorize(action: str, record: Any):
     return record
 
 
-def refuse(code: int, action: str, record: Any = None):
+def refuse(code: int, action: str, record: Any = None) -> NoReturn:
     """Refuse the request, and write the refusal to the audit log (失败的授权 are audited)."""
     audit.event("access.denied", entity=record, note=f"{action}（{code}）")
     abort(code)

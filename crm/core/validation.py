@@ -1,5 +1,7 @@
 """How services refuse: one exception for bad input, one for a concurrent edit."""
 
+from crm.models import Item
+
 
 class Invalid(ValueError):
     """Input that can't be saved: field name (or "" for the whole form) → Chinese reason."""
@@ -20,7 +22,7 @@ class Conflict(Exception):
         super().__init__(message)
 
 
-def check_version(item, expected_version: int | str | None) -> None:
+def check_version(item: Item, expected_version: int | str | None) -> None:
     """Conflict when the form was opened on an older version than the record now has."""
     if expected_version is None or int(expected_version) != item.version:
         raise Conflict()

@@ -1,5 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from typing import TypeAlias
+
 from crm.models.activity import FollowUp, HistoryEntry, Notification
 from crm.models.audit import ACTIONS as AUDIT_ACTIONS
 from crm.models.audit import AuditEvent
@@ -33,6 +35,9 @@ from crm.models.reports import ReportArchive, ReportCache, SupervisionNote
 from crm.models.targets import TargetCompany
 from crm.models.users import User
 
+# An item the bureau follows up: a target company (招商清单) or a project (项目清单).
+Item: TypeAlias = TargetCompany | Project
+
 __all__ = [
     "AUDIT_ACTIONS",
     "AuditEvent",
@@ -54,6 +59,7 @@ __all__ = [
     "FollowUpMethod",
     "HistoryEntry",
     "ImportBatch",
+    "Item",
     "Milestone",
     "Problem",
     "ProblemCategory",

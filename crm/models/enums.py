@@ -1,5 +1,6 @@
 """Enumerations stored by value, so the database reads in the bureau's own words."""
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -95,7 +96,7 @@ COMPANY_TYPES = ("总部型", "上市型", "高新型", "品牌型", "成长型"
 HONOURS = ("世界500强", "行业前10", "上市公司", "专精特新", "隐形冠军", "单项冠军")
 
 
-def tags_to_bits(tags, vocabulary: tuple[str, ...]) -> int:
+def tags_to_bits(tags: Iterable[str], vocabulary: tuple[str, ...]) -> int:
     """The bit set for tags; ValueError naming any tag not in vocabulary."""
     unknown = [t for t in tags if t not in vocabulary]
     if unknown:

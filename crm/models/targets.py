@@ -1,5 +1,6 @@
 """招商清单: the companies a cluster wants to attract, each worked by one responsible officer."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -95,7 +96,7 @@ class TargetCompany(Base):
         return bits_to_tags(self.type_bits or 0, COMPANY_TYPES)
 
     @type_tags.setter
-    def type_tags(self, tags) -> None:
+    def type_tags(self, tags: Iterable[str]) -> None:
         self.type_bits = tags_to_bits(tags, COMPANY_TYPES)
 
     @property
@@ -103,7 +104,7 @@ class TargetCompany(Base):
         return bits_to_tags(self.honour_bits or 0, HONOURS)
 
     @honours.setter
-    def honours(self, tags) -> None:
+    def honours(self, tags: Iterable[str]) -> None:
         self.honour_bits = tags_to_bits(tags, HONOURS)
 
     @property
