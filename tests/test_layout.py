@@ -22,7 +22,7 @@ FACTORY = PACKAGE / "__init__.py"
 
 def _layers() -> list[set[str]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    (contract,) = config["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
     return [{name.strip() for name in layer.split("|")} for layer in contract["layers"]]
 
 
@@ -37,10 +37,10 @@ def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_every_module_imports_only_from_the_layers_below_it():
+def test_every_module_imports_only_from_the_layers_below_it_and_no_package_has_a_cycle():
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert "2 kept, 0 broken" in result.stdout
 
 
 def test_the_layer_check_refuses_an_upward_import(tmp_path):
@@ -52,6 +52,16 @@ def test_the_layer_check_refuses_an_upward_import(tmp_path):
     result = _lint_imports(tmp_path)
     assert result.returncode != 0
     assert "crm.core is not allowed to import crm.reports" in result.stdout
+
+
+def test_the_cycle_check_refuses_two_modules_of_a_package_importing_each_other(tmp_path):
+    shutil.copytree(PACKAGE, tmp_path / "crm", ignore=shutil.ignore_patterns("templates", "static"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    rules = tmp_path / "crm" / "stall" / "rules.py"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\nfrom crm.stall import badges  # noqa\n")
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "No cycles are allowed in crm.stall" in result.stdout
 
 
 def test_every_package_and_module_of_crm_has_a_layer():

@@ -3,16 +3,13 @@ their evidence, problems to coordinate, and the history rows that record them.
 """
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from crm.demo import project_words as pw
+from crm.demo.project_context import Context
 from crm.demo.project_story import Story
 from crm.demo.targets import Person
 from crm.models import FollowUpMethod, ProblemCategory, ProblemStatus, ProjectStage
 from crm.models.projects import Project
-
-if TYPE_CHECKING:
-    from crm.demo.project_plan import Context
 
 NOTES = {
     ProjectStage.TALKS: pw.TALKS,
@@ -34,7 +31,7 @@ CATEGORIES = list(pw.PROBLEMS)
 CATEGORY_WEIGHTS = [pw.PROBLEMS[c][0] for c in CATEGORIES]
 
 
-def follow_ups(ctx: "Context", story: Story, say: dict, author) -> tuple[list[dict], dict[date, datetime]]:
+def follow_ups(ctx: Context, story: Story, say: dict, author) -> tuple[list[dict], dict[date, datetime]]:
     """The follow-up rows, and when the follow-up on each move day was written."""
     rng = ctx.rng
     moves = sorted((ctx.timeline.day(i), to) for i, _, to in story.moves)
@@ -80,7 +77,7 @@ def follow_ups(ctx: "Context", story: Story, say: dict, author) -> tuple[list[di
     return rows, moved
 
 
-def stage_moves(ctx: "Context", story: Story, row: dict, author, moved: dict[date, datetime]) -> list[dict]:
+def stage_moves(ctx: Context, story: Story, row: dict, author, moved: dict[date, datetime]) -> list[dict]:
     """One "stage" history row per move, with the evidence in its note."""
     history = []
     for i, old, new in story.moves:
@@ -103,7 +100,7 @@ def stage_moves(ctx: "Context", story: Story, row: dict, author, moved: dict[dat
 PROBLEM_KEY = "_problem"
 
 
-def problems(ctx: "Context", story: Story, row: dict, say: dict, author, history: list) -> list[dict]:
+def problems(ctx: Context, story: Story, row: dict, say: dict, author, history: list) -> list[dict]:
     """需协调问题, raised by the owner of the day; their raising and status moves go into history."""
     rng, tl = ctx.rng, ctx.timeline
     region_name = ctx.regions[row["region_id"]][0]

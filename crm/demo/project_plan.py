@@ -6,17 +6,16 @@ import itertools
 import random
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from crm.core.identity import name_key
-from crm.core.timeutil import utc_moment
 from crm.demo import project_activity as activity
 from crm.demo import project_words as pw
 from crm.demo import words
-from crm.demo.companies import ClusterInfo, Companies
-from crm.demo.project_story import ProjectTimeline, Story, milestones
+from crm.demo.companies import ClusterInfo
+from crm.demo.project_context import Context
+from crm.demo.project_story import Story, milestones
 from crm.demo.targets import Person, Staff
 from crm.models import ProjectStage, TargetStatus
 
@@ -25,27 +24,6 @@ CITY_OWNER_SHARE, HEAD_OWNER_SHARE, HANDOVER_SHARE = 0.08, 0.05, 0.05
 USD_RATE = 7.1  # 元 per US dollar, for 外资 in 万美元
 CHOICE = re.compile(r"\{([^{}]*\|[^{}]*)\}")
 LEGAL_FORMS = ("集团有限公司", "股份有限公司", "有限公司")
-
-
-@dataclass
-class Context:
-    rng: random.Random
-    zone: ZoneInfo
-    today: date
-    timeline: ProjectTimeline
-    officers: dict  # region id (None: city) → active officers
-    heads: dict
-    people: dict[int, Person]
-    clusters: dict[int, ClusterInfo]
-    segment_words: dict[int, str]  # segment id → its name and its parent's, to name projects by
-    regions: dict[int, tuple[str, str]]  # id → (name, code)
-    companies: Companies
-    project_keys: set[str]
-    leaders: dict[int | None, list[str]]  # region id (None: city) → 联系领导
-
-    def stamp(self, day: date, minute: int) -> datetime:
-        """UTC time of minute (after local midnight) on day."""
-        return utc_moment(day, time(minute // 60, minute % 60), self.zone)
 
 
 @dataclass

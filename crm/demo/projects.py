@@ -19,9 +19,10 @@ from crm.demo import project_words as pw
 from crm.demo import words
 from crm.demo.companies import ClusterInfo, Companies
 from crm.demo.project_activity import PROBLEM_KEY
-from crm.demo.project_plan import Context, Plan, plan_project
+from crm.demo.project_context import Context
+from crm.demo.project_plan import Plan, plan_project
 from crm.demo.project_story import ProjectTimeline
-from crm.demo.targets import _bulk_insert, _load_people
+from crm.demo.targets import bulk_insert, load_people
 from crm.extensions import db
 from crm.models import (
     ChainSegment,
@@ -88,7 +89,7 @@ def seed_projects(rng: random.Random, scale: int) -> str:
 
 
 def _context(rng: random.Random) -> Context:
-    officers, heads = _load_people()
+    officers, heads = load_people()
     today = local_today()
     existing = db.session.execute(sa.select(TargetCompany.name_key, TargetCompany.credit_code)).all()
     regions = db.session.execute(sa.select(Region.id, Region.name, Region.code).order_by(Region.sort_order))
@@ -243,7 +244,7 @@ def _link_problem_moves(history: list[dict], project_ids: list[int]) -> None:
 def _insert(plans: list[Plan]) -> tuple[int, int, int, int]:
     """Insert the projects, look their ids up by name key, then insert what hangs off them."""
     rows = [plan.row for plan in plans]
-    _bulk_insert(Project.__table__, rows)
+    bulk_insert(Project.__table__, rows)
     keys = [row["name_key"] for row in rows]
     found = dict(
         db.session.execute(sa.select(Project.name_key, Project.id).where(Project.name_key.in_(keys))).all()
@@ -260,9 +261,9 @@ def _insert(plans: list[Plan]) -> tuple[int, int, int, int]:
             for row in rows:
                 row[key] = project_id
             out += rows
-    _bulk_insert(FollowUp.__table__, follow_ups)
-    _bulk_insert(Problem.__table__, problems)
+    bulk_insert(FollowUp.__table__, follow_ups)
+    bulk_insert(Problem.__table__, problems)
     _link_problem_moves(history, ids)
-    _bulk_insert(HistoryEntry.__table__, history)
-    _bulk_insert(Milestone.__table__, steps)
+    bulk_insert(HistoryEntry.__table__, history)
+    bulk_insert(Milestone.__table__, steps)
     return len(ids), len(problems), len(follow_ups), len(history)

@@ -104,7 +104,7 @@ def seed_targets(rng: random.Random, scale: int) -> str:
 
 
 def _context(rng: random.Random) -> Context:
-    officers, heads = _load_people()
+    officers, heads = load_people()
     existing = db.session.execute(sa.select(TargetCompany.name_key, TargetCompany.credit_code)).all()
     return Context(
         rng=rng,
@@ -116,7 +116,7 @@ def _context(rng: random.Random) -> Context:
     )
 
 
-def _load_people() -> tuple[dict[int | None, list[Person]], dict[int | None, list[Person]]]:
+def load_people() -> tuple[dict[int | None, list[Person]], dict[int | None, list[Person]]]:
     """Active officers and heads by region (None: the whole city), who may own and assign items."""
     officers: dict[int | None, list[Person]] = defaultdict(list)
     heads: dict[int | None, list[Person]] = defaultdict(list)
@@ -192,7 +192,7 @@ def _cluster_queue(rng: random.Random, clusters: list[ClusterInfo], total: int) 
 def _insert(plans: list[Plan]) -> tuple[int, int, int]:
     """Insert the plans' companies, look their ids up by name key, then insert follow-ups and history."""
     rows = [plan.row for plan in plans]
-    _bulk_insert(TargetCompany.__table__, rows)
+    bulk_insert(TargetCompany.__table__, rows)
     keys = [row["name_key"] for row in rows]
     found = dict(
         db.session.execute(
@@ -207,12 +207,12 @@ def _insert(plans: list[Plan]) -> tuple[int, int, int]:
             row["entity_id"] = found[key]
         follow_ups += plan.follow_ups
         history += plan.history
-    _bulk_insert(FollowUp.__table__, follow_ups)
-    _bulk_insert(HistoryEntry.__table__, history)
+    bulk_insert(FollowUp.__table__, follow_ups)
+    bulk_insert(HistoryEntry.__table__, history)
     return len(rows), len(follow_ups), len(history)
 
 
-def _bulk_insert(table: sa.Table, rows: list[dict]) -> None:
+def bulk_insert(table: sa.Table, rows: list[dict]) -> None:
     """One executemany INSERT; on PostgreSQL with psycopg a COPY, several times faster.
 
     COPY fires the same triggers and checks the same constraints; values go through the columns'
