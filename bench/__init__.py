@@ -1,7 +1,7 @@
 """The performance benchmark of SPEC §6 and issue 8 (`make bench`; not part of `make test` or CI).
 
 Method:
-- Data: `demo-data --scale N` (crm/demo.py) loaded into a database made for the run — a temporary
+- Data: `demo-data --scale N` (crm/demo/) loaded into a database made for the run — a temporary
   SQLite file, and a fresh PostgreSQL database when 127.0.0.1:5432 answers — after the migrations
   and `seed`; a second database at scale 1 for the statement comparison. Each is dropped afterwards;
   nothing reads DATABASE_URL or writes to instance/. PostgreSQL gets VACUUM ANALYZE after the load,
