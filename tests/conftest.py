@@ -12,13 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from crm import create_app
-from crm.auth.services import create_user, resolve_scope
 from crm.clusters.seed import seed_plan
 from crm.extensions import db
-from crm.models import StallRule, User
+from crm.models import StallRule
 from crm.stall.rules import DEFAULT_ESCALATION_DAYS, DEFAULT_LIMITS
+from tests.factories import AuthActions
 
-PASSWORD = "Test-password-2026"
 # Loaded once per session from the plan; tests that change them put them back.
 REFERENCE_TABLES = {"region", "cluster", "chain_segment", "stall_rule"}
 
@@ -87,41 +86,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def make_user(app, role="officer", scope="全市", username=None, password=PASSWORD, **fields) -> int:
-    """Create an active user and return its id."""
-    with app.app_context():
-        region = resolve_scope(scope)
-        username = username or f"{role}-{region.code if region else 'city'}-{_next_number()}"
-        user = create_user(username, role, region, password, **fields)
-        db.session.commit()
-        return user.id
-
-
-_counter = iter(range(1, 1_000_000))
-
-
-def _next_number() -> int:
-    return next(_counter)
-
-
-class AuthActions:
-    def __init__(self, app, client):
-        self._app = app
-        self._client = client
-
-    def login(self, role="officer", scope="全市", username=None, password=PASSWORD, **fields) -> int:
-        """Create a user with this role and scope, log in as them, and return the user id."""
-        user_id = make_user(self._app, role, scope, username, password, **fields)
-        with self._app.app_context():
-            name = db.session.get(User, user_id).username
-        response = self._client.post("/login", data={"username": name, "password": password})
-        assert response.status_code == 302, "login failed"
-        return user_id
-
-    def logout(self):
-        return self._client.post("/logout")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from crm import configure_database_url, create_app, ensure_secret_key
 from crm.extensions import db
 from crm.models import Cluster, User
 from crm.models.migration_hooks import compare_type
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def test_healthz_answers_ok_without_login(client):

@@ -25,7 +25,7 @@ from crm import create_app
 from crm.config import Defaults
 from crm.extensions import db
 from crm.models import AuditEvent
-from tests.ops.test_backup import build_app
+from tests.factories import build_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -3,7 +3,7 @@
 from crm import create_app
 from crm.core.permissions import require
 from crm.extensions import db
-from tests.conftest import AuthActions
+from tests.factories import AuthActions
 
 
 def test_an_unexpected_error_shows_a_chinese_page_without_details(app):

@@ -38,19 +38,9 @@ from crm.models import (
     utcnow,
 )
 from crm.projects.services import ProblemInput, add_milestone, raise_problem
-from tests.conftest import PASSWORD, make_user
-from tests.factories import CLUSTER_OF_REGION, make_project, make_target
+from tests.factories import CLUSTER_OF_REGION, PASSWORD, make_project, make_target, make_user
+from tests.routes import WALK_ACTORS
 
-ACTORS = [
-    ("anonymous", None),
-    ("officer", "全市"),
-    ("head", "全市"),
-    ("viewer", "全市"),
-    ("admin", "全市"),
-    ("officer", "南湖区"),
-    ("head", "南湖区"),
-    ("viewer", "南湖区"),
-]
 SCOPE_IDS = {None: "", "全市": "city", "南湖区": "nanhu"}
 INSIDE, OUTSIDE = "南湖区", "嘉善县"  # a 南湖区 user's scope, and a region outside it
 SKIPPED = {"static", "bootstrap.static"}  # files, served by Flask and Bootstrap-Flask
@@ -426,7 +416,9 @@ class Walker:
                     self.check(rule, view, method, name, url, subjects)
 
 
-@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{SCOPE_IDS[s]}".strip("-") for r, s in ACTORS])
+@pytest.mark.parametrize(
+    ("role", "scope"), WALK_ACTORS, ids=[f"{r}-{SCOPE_IDS[s]}".strip("-") for r, s in WALK_ACTORS]
+)
 def test_every_route_answers_each_role_and_scope_as_the_permission_rules_say(app, role, scope):
     walker = Walker(app, build_world(app, role, scope))
     walker.walk()

@@ -23,8 +23,7 @@ from crm.reminders import services as reminders
 from crm.reports import records
 from crm.reports.weeks import IsoWeek
 from crm.targets.services import change_status
-from tests.conftest import PASSWORD, make_user
-from tests.factories import cluster_id, make_project, make_target
+from tests.factories import PASSWORD, cluster_id, make_project, make_target, make_user
 
 
 def script(n: int) -> str:

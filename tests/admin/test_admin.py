@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.models import Role, User
-from tests.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 
 def _user(app, username):

@@ -8,14 +8,7 @@ import sqlalchemy as sa
 from crm.core.workdays import add_working_days, is_working_day
 from crm.extensions import db
 from crm.models.reminders import CalendarDay, StallRule
-
-ADMIN_RULE_ROUTES = {
-    "admin.rules": ("GET", "/admin/rules"),
-    "admin.update_rule": ("POST", "/admin/rules/{rule}"),
-    "admin.calendar": ("GET", "/admin/calendar"),
-    "admin.delete_calendar_day": ("POST", "/admin/calendar/{day}/delete"),
-}
-ACTORS = [("officer", "全市"), ("head", "全市"), ("head", "南湖区"), ("viewer", "全市"), ("admin", "全市")]
+from tests.routes import ADMIN_RULE_ROUTES, ROLE_ACTORS
 
 
 def _rule(app, key="待接触") -> StallRule:
@@ -35,7 +28,7 @@ def restore_rules(app):
         db.session.commit()
 
 
-@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
+@pytest.mark.parametrize(("role", "scope"), ROLE_ACTORS, ids=[f"{r}-{s}" for r, s in ROLE_ACTORS])
 @pytest.mark.parametrize("endpoint", sorted(ADMIN_RULE_ROUTES))
 def test_only_admins_reach_rules_and_calendar(app, auth, client, restore_rules, endpoint, role, scope):
     auth.login(role=role, scope=scope)
@@ -60,8 +53,7 @@ def test_only_admins_reach_rules_and_calendar(app, auth, client, restore_rules, 
 def test_an_edited_limit_changes_the_follow_up_rule(app, auth, client, restore_rules):
     from crm.followups.services import follow_up_limit
     from crm.models import TargetCompany
-    from tests.conftest import make_user
-    from tests.factories import make_target
+    from tests.factories import make_target, make_user
 
     auth.login(role="admin")
     rule = _rule(app)

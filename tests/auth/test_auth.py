@@ -9,7 +9,7 @@ from crm import create_app
 from crm.auth.services import ensure_first_admin, password_problems
 from crm.extensions import db
 from crm.models import User
-from tests.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 
 def login(client, username, password, next_url=None):

@@ -12,8 +12,7 @@ from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import AuditEvent, FollowUp, TargetCompany, TargetStatus, User
 from crm.security import LOGIN_AT, SEEN_AT
-from tests.conftest import PASSWORD, make_user
-from tests.factories import cluster_id, make_target
+from tests.factories import PASSWORD, cluster_id, make_target, make_user
 
 TIMEOUT = "登录已超时，请重新登录。"
 CSRF_MESSAGE = "页面已过期或表单校验失败，请刷新页面后重新提交。"

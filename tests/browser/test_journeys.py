@@ -8,37 +8,13 @@ from playwright.sync_api import Page, expect
 
 from crm.auth.services import ensure_first_admin
 from crm.extensions import db
-from tests.conftest import PASSWORD, make_user
+from tests.factories import DESK_URL, LOGIN_URL, PASSWORD, fill_login, log_in, log_out, make_user, nav_link
 
 pytestmark = pytest.mark.browser
 
-LOGIN_URL = re.compile(r"/login(\?.*)?$")
 CHANGE_PASSWORD_URL = re.compile(r"/account/password$")
 CLUSTERS_URL = re.compile(r"/clusters/?$")
-DESK_URL = re.compile(r"^https?://[^/]+/$")  # 我的工作台, the landing page after login
 SHOTS_DIR = "/tmp/shots"
-
-
-def fill_login(page: Page, username: str, password: str) -> None:
-    """Fill and submit the login form on the current page."""
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.get_by_role("button", name="登录").click()
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    """Open the login page and sign in."""
-    page.goto("/login")
-    fill_login(page, username, password)
-
-
-def log_out(page: Page) -> None:
-    """Sign out through the user dropdown and check the login page is back."""
-    page.locator(".navbar .dropdown-toggle").click()
-    page.get_by_role("button", name="退出登录").click()
-    expect(page).to_have_url(LOGIN_URL)
-    expect(page.get_by_role("alert")).to_contain_text("您已退出登录。")
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
 
 
 def change_password(page: Page, current: str, new: str) -> None:
@@ -47,11 +23,6 @@ def change_password(page: Page, current: str, new: str) -> None:
     page.get_by_label("新密码", exact=True).fill(new)
     page.get_by_label("再次输入新密码").fill(new)
     page.get_by_role("button", name="修改密码").click()
-
-
-def nav_link(page: Page, name: str):
-    """A link in the top navigation bar."""
-    return page.locator("nav.navbar").get_by_role("link", name=name, exact=True)
 
 
 def save_screenshots(page: Page, name: str) -> None:

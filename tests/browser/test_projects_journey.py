@@ -11,10 +11,17 @@ from crm.core.workdays import add_working_days
 from crm.extensions import db
 from crm.models import Project, User
 from crm.projects.services import ProblemInput, raise_problem
-from tests.browser.test_journeys import log_in, log_out, nav_link
-from tests.browser.test_targets_journey import PHONE_WIDTH, shanghai_today
-from tests.conftest import PASSWORD, make_user
-from tests.factories import make_project, project_state
+from tests.factories import (
+    PASSWORD,
+    PHONE_WIDTH,
+    log_in,
+    log_out,
+    make_project,
+    make_user,
+    nav_link,
+    project_state,
+    shanghai_today,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -9,10 +9,7 @@ from playwright.sync_api import expect
 from crm.extensions import db
 from crm.models import TargetCompany
 from crm.reminders.services import run
-from tests.browser.test_journeys import DESK_URL, log_in, nav_link
-from tests.browser.test_targets_journey import shanghai_today
-from tests.conftest import PASSWORD, make_user
-from tests.factories import make_target
+from tests.factories import DESK_URL, PASSWORD, log_in, make_target, make_user, nav_link, shanghai_today
 
 pytestmark = pytest.mark.browser
 COMPANY = "嘉兴久未跟进科技有限公司"

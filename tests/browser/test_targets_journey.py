@@ -1,18 +1,25 @@
 """招商清单 journeys through a real browser: import with a bad row, fix, commit, follow up, reassign."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
 from crm.targets.imports import COLUMNS
-from tests.browser.test_journeys import DESK_URL, log_in, log_out, nav_link
-from tests.conftest import PASSWORD, make_user
-from tests.factories import make_target
+from tests.factories import (
+    DESK_URL,
+    PASSWORD,
+    PHONE_WIDTH,
+    log_in,
+    log_out,
+    make_target,
+    make_user,
+    nav_link,
+    shanghai_today,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,12 +31,6 @@ BAD_CODE = "91330100799655058C"  # wrong check character: GB 32100 gives B
 FIXED_CODE = "91330100799655058B"
 CLUSTER = "南湖区微电子"
 COMPANY = "嘉兴芯源半导体有限公司"
-PHONE_WIDTH = 375
-
-
-def shanghai_today():
-    """Today as the bureau sees it (the app's TIMEZONE), whatever this machine's zone."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def write_import_file(path, rows: list[dict]) -> None:

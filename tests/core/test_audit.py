@@ -11,13 +11,8 @@ import sqlalchemy as sa
 from crm.auth import throttle
 from crm.extensions import db
 from crm.models import AuditEvent, CalendarDay, TargetCompany, User
-from tests.conftest import PASSWORD, make_user
-
-ADMIN_AUDIT_ROUTES = {
-    "admin.audit_log": ("GET", "/admin/audit"),
-    "admin.export_audit_log": ("GET", "/admin/audit/export"),
-}
-ACTORS = [("officer", "全市"), ("head", "全市"), ("head", "南湖区"), ("viewer", "全市"), ("admin", "全市")]
+from tests.factories import PASSWORD, make_user
+from tests.routes import ADMIN_AUDIT_ROUTES, ROLE_ACTORS
 
 
 def events(app, **where) -> list[AuditEvent]:
@@ -37,7 +32,7 @@ def attempt(client, name, password):
     return client.post("/login", data={"username": name, "password": password})
 
 
-@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
+@pytest.mark.parametrize(("role", "scope"), ROLE_ACTORS, ids=[f"{r}-{s}" for r, s in ROLE_ACTORS])
 @pytest.mark.parametrize("endpoint", sorted(ADMIN_AUDIT_ROUTES))
 def test_only_admins_read_the_audit_log(app, auth, client, endpoint, role, scope):
     auth.login(role=role, scope=scope)

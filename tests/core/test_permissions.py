@@ -7,61 +7,12 @@ from crm.core.notifications import notify
 from crm.core.permissions import RULES, can, in_scope, scope_clause
 from crm.extensions import db
 from crm.models import Cluster, Region, User
-from tests.conftest import make_user
-
-# (role, scope) of the signed-in user; every route is tried with each.
-USERS = [
-    ("officer", "全市"),
-    ("officer", "南湖区"),
-    ("head", "全市"),
-    ("head", "南湖区"),
-    ("viewer", "全市"),
-    ("viewer", "南湖区"),
-    ("admin", "全市"),
-]
-EVERYONE = {role for role, _ in USERS}
-ADMIN = {"admin"}
-
-# endpoint -> (method, path template, roles allowed). {cluster} and {user} are filled in per test.
-ROUTES = {
-    "main.index": ("GET", "/", EVERYONE),
-    "clusters.index": ("GET", "/clusters/", EVERYONE),
-    "clusters.detail": ("GET", "/clusters/{cluster}", EVERYONE),
-    "auth.change_password": ("GET", "/account/password", EVERYONE),
-    "auth.logout": ("POST", "/logout", EVERYONE),
-    "admin.users": ("GET", "/admin/users", ADMIN),
-    "admin.new_user": ("GET", "/admin/users/new", ADMIN),
-    "admin.edit_user": ("GET", "/admin/users/{user}/edit", ADMIN),
-    "admin.toggle_active": ("POST", "/admin/users/{user}/active", ADMIN),
-    "admin.reset_password": ("POST", "/admin/users/{user}/reset-password", ADMIN),
-    "admin.end_sessions": ("POST", "/admin/users/{user}/end-sessions", ADMIN),
-    "main.notifications": ("GET", "/notifications", EVERYONE),
-    "main.read_all_notifications": ("POST", "/notifications/read-all", EVERYONE),
-    "main.read_notification": ("POST", "/notifications/{notification}/read", EVERYONE),  # one's own
-    "main.notification": ("GET", "/notifications/{notification}", EVERYONE),  # one's own
-}
-PUBLIC = {"auth.login", "main.healthz", "static", "bootstrap.static"}
+from tests.factories import make_user
+from tests.routes import ACTORS, MATRICES, PUBLIC, ROUTES
 
 
 def test_every_route_is_in_a_matrix(app):
-    from tests.admin.test_admin_rules import ADMIN_RULE_ROUTES
-    from tests.core.test_audit import ADMIN_AUDIT_ROUTES
-    from tests.projects.test_problems import PROBLEM_RECORD_ROUTES
-    from tests.projects.test_project_import import PROJECT_IMPORT_ROUTES
-    from tests.projects.test_project_lists import PROJECT_LIST_ROUTES
-    from tests.projects.test_project_permissions import PROJECT_RECORD_ROUTES, PROJECT_ROUTES
-    from tests.reminders.test_reminder_admin import ADMIN_DELIVERY_ROUTES
-    from tests.reports.test_dashboard import DASHBOARD_ROUTES
-    from tests.reports.test_weekly_views import WEEKLY_ROUTES
-    from tests.targets.test_target_import import IMPORT_ROUTES
-    from tests.targets.test_target_permissions import TARGET_RECORD_ROUTES, TARGET_ROUTES
-    from tests.warnings_overview.test_warning_filters import WARNING_ROUTES
-
-    matrices = [ROUTES, TARGET_ROUTES, IMPORT_ROUTES, TARGET_RECORD_ROUTES, PROJECT_ROUTES]
-    matrices += [PROJECT_RECORD_ROUTES, PROJECT_LIST_ROUTES, PROBLEM_RECORD_ROUTES, PROJECT_IMPORT_ROUTES]
-    matrices += [ADMIN_RULE_ROUTES, ADMIN_DELIVERY_ROUTES, WARNING_ROUTES, DASHBOARD_ROUTES, WEEKLY_ROUTES]
-    matrices += [ADMIN_AUDIT_ROUTES]
-    covered = {endpoint.split("#")[0] for matrix in matrices for endpoint in matrix}
+    covered = {endpoint.split("#")[0] for matrix in MATRICES for endpoint in matrix}
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - PUBLIC == covered, "a route without a row in a permission matrix: add it"
 
@@ -80,7 +31,7 @@ def _snapshot(app, user_id):
         return (user.active, user.password_hash, user.session_generation, user.role, user.region_id)
 
 
-@pytest.mark.parametrize(("role", "scope"), USERS, ids=[f"{r}-{s}" for r, s in USERS])
+@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
 def test_route_allows_exactly_its_roles(app, auth, client, endpoint, role, scope):
     method, template, allowed = ROUTES[endpoint]

@@ -15,42 +15,29 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from crm import create_app
 from crm.extensions import db
 from crm.followups.services import FollowUpInput, log_follow_up
 from crm.models import CalendarDay, Project, TargetCompany, User
 from crm.ops.backup import PGDUMP_MAGIC, SQLITE_MAGIC
 from crm.ops.backup_commands import code_revisions
-from tests.conftest import PASSWORD, make_user
-from tests.factories import make_project, make_target
+from tests.factories import (
+    PASSWORD,
+    build_app,
+    everything,
+    kind_of,
+    make_project,
+    make_target,
+    make_user,
+    suite_url,
+)
 
 UNREACHABLE_POSTGRESQL = "postgresql+psycopg://nobody@127.0.0.1:1/none"
-
-
-def suite_url(app) -> sa.URL:
-    return sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-
-
-def kind_of(app) -> str:
-    return suite_url(app).get_backend_name()
 
 
 def head_revision(app) -> str:
     with app.app_context():
         (head,) = code_revisions()[0]
         return head
-
-
-def build_app(url: str):
-    return create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
 
 
 @pytest.fixture
@@ -84,18 +71,6 @@ def restored_app(empty_database_url):
 
 def take_backup(runner, path: Path, *options: str):
     return runner.invoke(args=["backup", "-o", str(path), *options])
-
-
-def everything(app) -> dict[str, list[tuple]]:
-    """Every row of every table, in primary-key order."""
-    with app.app_context():
-        rows = {}
-        for table in db.metadata.sorted_tables:
-            query = sa.select(table).order_by(*table.primary_key.columns)
-            rows[table.name] = [tuple(row) for row in db.session.execute(query)]
-        rows["alembic_version"] = list(db.session.execute(sa.text("SELECT version_num FROM alembic_version")))
-        db.session.remove()
-        return rows
 
 
 def make_records(app) -> dict:

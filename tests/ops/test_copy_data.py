@@ -36,9 +36,7 @@ from crm.models import (
     User,
 )
 from crm.ops.backup_commands import code_revisions
-from tests.conftest import PASSWORD, make_user
-from tests.factories import make_target
-from tests.ops.test_backup import build_app, everything, kind_of, suite_url
+from tests.factories import PASSWORD, build_app, everything, kind_of, make_target, make_user, suite_url
 
 KINDS = ["sqlite", "postgresql"]
 

@@ -7,27 +7,8 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import Problem, ProblemStatus
-from tests.conftest import make_user
-from tests.factories import ACTORS
-from tests.projects.test_project_lists import add_problem, jiaxing_today, make_project
-
-RELATIONS = ["own", "colleague", "outside"]
-# endpoint -> (method, path, kind); kind "work" = the project's officer or a head/admin in scope.
-PROBLEM_RECORD_ROUTES = {
-    "projects.raise_problem": ("POST", "/projects/{project}/problems", "work"),
-    "projects.move_problem": ("POST", "/projects/problems/{problem}/status", "work"),
-}
-
-
-def expected(kind: str, role: str, scope: str, relation: str) -> int | None:
-    """None when allowed, else the status the request must get."""
-    if relation == "outside" and scope != "全市":
-        return 404  # out of scope: the record is not even admitted to exist
-    if role in ("head", "admin"):
-        return None
-    if kind == "work" and role == "officer" and relation == "own":
-        return None
-    return 403
+from tests.factories import add_problem, jiaxing_today, make_project, make_user
+from tests.routes import ACTORS, PROBLEM_RECORD_ROUTES, RELATIONS, expected
 
 
 def problem_state(app, project_id: int) -> tuple:

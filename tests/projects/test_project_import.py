@@ -14,26 +14,9 @@ from crm.models import Cluster, HistoryEntry, ImportBatch, ProjectStage, User
 from crm.models.projects import Project
 from crm.projects.imports import EXAMPLE_NAME
 from crm.projects.services import ProjectInput, create_project
-from tests.conftest import make_user
+from tests.factories import make_user
+from tests.routes import ACTORS, PROJECT_IMPORT_ROUTES
 
-WORKERS = {"officer", "head", "admin"}
-# endpoint -> (method, path template, roles allowed); {batch} is an import batch of the signed-in user.
-PROJECT_IMPORT_ROUTES = {
-    "projects.import_upload": ("GET", "/projects/import", WORKERS),
-    "projects.import_template": ("GET", "/projects/import/template.xlsx", WORKERS),
-    "projects.import_preview": ("GET", "/projects/import/{batch}", WORKERS),
-    "projects.import_commit": ("POST", "/projects/import/{batch}/commit", WORKERS),
-    "projects.import_errors": ("GET", "/projects/import/{batch}/errors.xlsx", WORKERS),
-}
-USERS = [
-    ("officer", "全市"),
-    ("officer", "南湖区"),
-    ("head", "全市"),
-    ("head", "南湖区"),
-    ("viewer", "全市"),
-    ("viewer", "南湖区"),
-    ("admin", "全市"),
-]
 HEADERS = [
     "项目名称*", "项目单位*", "所属集群*", "产业链环节", "落地地区", "阶段*", "标志性项目", "总投资（亿元）",
     "固定资产投资（亿元）", "外资（万美元）", "预计年产值（亿元）", "预计年增加值（亿元）", "用地（亩）",
@@ -412,7 +395,7 @@ def test_a_duplicate_found_only_at_the_commit_writes_nothing(app, auth, client):
 # --- permissions ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("role", "scope"), USERS, ids=[f"{r}-{s}" for r, s in USERS])
+@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
 @pytest.mark.parametrize("endpoint", sorted(PROJECT_IMPORT_ROUTES))
 def test_project_import_route_allows_exactly_its_roles(app, auth, client, endpoint, role, scope):
     method, template, allowed = PROJECT_IMPORT_ROUTES[endpoint]

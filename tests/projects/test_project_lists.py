@@ -9,54 +9,10 @@ from openpyxl import load_workbook
 
 from crm.core.timeutil import local_today
 from crm.extensions import db
-from crm.models import Problem, ProblemCategory, Project, User
+from crm.models import Project, User
 from crm.projects.queries import ProjectFilters, board_data
-from tests import factories
-from tests.conftest import make_user
-from tests.factories import ACTORS, cluster_id, count_statements
-
-EVERYONE = {"officer", "head", "viewer", "admin"}
-# endpoint -> (method, path, roles allowed): the pipeline's list pages (no record in the path).
-PROJECT_LIST_ROUTES = {
-    "projects.index": ("GET", "/projects/", EVERYONE),
-    "projects.board": ("GET", "/projects/board", EVERYONE),
-    "projects.export": ("GET", "/projects/export.xlsx", EVERYONE),
-    "projects.problems": ("GET", "/projects/problems", EVERYONE),
-}
-
-
-def make_project(
-    app, owner_id: int, region: str = "南湖区", stage: str = "在谈", next_follow_up_on=None, **fields
-) -> int:
-    """tests.factories.make_project, plus a next follow-up date (set as a follow-up would)."""
-    project_id = factories.make_project(app, owner_id, region, stage, **fields)
-    if next_follow_up_on is not None:
-        with app.app_context():
-            db.session.get(Project, project_id).next_follow_up_on = next_follow_up_on
-            db.session.commit()
-    return project_id
-
-
-def add_problem(app, project_id: int, unit: str = "市自然资源和规划局", category="用地", **fields) -> int:
-    with app.app_context():
-        project = db.session.get(Project, project_id)
-        problem = Problem(
-            project=project,
-            category=ProblemCategory(category),
-            description=fields.pop("description", "土地指标待落实"),
-            responsible_unit=unit,
-            raised_on=fields.pop("raised_on", local_today() - timedelta(days=10)),
-            raised_by_id=project.owner_id,
-            **fields,
-        )
-        db.session.add(problem)
-        db.session.commit()
-        return problem.id
-
-
-def jiaxing_today(app):
-    with app.app_context():
-        return local_today()
+from tests.factories import add_problem, cluster_id, count_statements, jiaxing_today, make_project, make_user
+from tests.routes import ACTORS, PROJECT_LIST_ROUTES
 
 
 def _html(client, path: str) -> str:

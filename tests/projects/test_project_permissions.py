@@ -7,28 +7,8 @@ import pytest
 from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import Project, TargetCompany
-from tests.conftest import make_user
-from tests.factories import make_project, make_target, project_state, target_state
-from tests.targets.test_target_permissions import ACTORS, RELATIONS, expected
-
-# endpoint -> (method, path, kind) as in tests/test_target_permissions.py
-PROJECT_RECORD_ROUTES = {
-    "projects.detail": ("GET", "/projects/{project}", "view"),
-    "projects.edit": ("GET", "/projects/{project}/edit", "work"),
-    "projects.edit#post": ("POST", "/projects/{project}/edit", "work"),
-    "projects.move_stage": ("GET", "/projects/{project}/stage?to=拟建", "work"),
-    "projects.move_stage#post": ("POST", "/projects/{project}/stage", "work"),
-    "projects.add_follow_up": ("POST", "/projects/{project}/follow-ups", "work"),
-    "projects.assign": ("POST", "/projects/{project}/assign", "manage"),
-    "projects.add_project_milestone": ("POST", "/projects/{project}/milestones", "work"),
-    "projects.complete_milestone": ("POST", "/projects/milestones/{milestone}/done", "work"),
-    "targets.convert": ("GET", "/targets/{target}/convert", "work"),
-    "targets.convert#post": ("POST", "/targets/{target}/convert", "work"),
-}
-PROJECT_ROUTES = {
-    "projects.new": ("GET", "/projects/new", {"officer", "head", "admin"}),
-    "projects.bulk_assign": ("POST", "/projects/bulk-assign", {"head", "admin"}),
-}
+from tests.factories import make_project, make_target, make_user, project_state, target_state
+from tests.routes import ACTORS, PROJECT_RECORD_ROUTES, PROJECT_ROUTES, RELATIONS, expected
 
 
 def _data(app, endpoint, project_id, target_id, other_owner):

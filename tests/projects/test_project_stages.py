@@ -9,8 +9,7 @@ from crm.core.validation import Invalid
 from crm.extensions import db
 from crm.models import HistoryEntry, Project, ProjectStage, User
 from crm.projects.stages import StageMove, move_problems, move_stage
-from tests.conftest import make_user
-from tests.factories import make_project
+from tests.factories import make_project, make_user
 
 TODAY = date(2026, 11, 20)
 SIGNED = {"signed_on": date(2026, 3, 2), "signed_investment": Decimal("8.00")}

@@ -12,8 +12,7 @@ from crm.extensions import db
 from crm.main import desk
 from crm.models import Notification, Project, ProjectStage, TargetCompany, TargetStatus, User
 from crm.projects.services import convert_target
-from tests.conftest import make_user
-from tests.factories import make_project, make_target
+from tests.factories import make_project, make_target, make_user
 
 
 def today():

@@ -8,15 +8,8 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import OutgoingMessage, Project, TargetCompany
 from crm.reminders import channels, services
-from tests.conftest import make_user
-from tests.factories import make_project, make_target
-
-ADMIN_DELIVERY_ROUTES = {
-    "admin.messages": ("GET", "/admin/messages"),
-    "admin.message": ("GET", "/admin/messages/{message}"),
-    "admin.retry_message": ("POST", "/admin/messages/{message}/retry"),
-}
-ACTORS = [("officer", "全市"), ("head", "全市"), ("head", "南湖区"), ("viewer", "全市"), ("admin", "全市")]
+from tests.factories import make_project, make_target, make_user
+from tests.routes import ADMIN_DELIVERY_ROUTES, ROLE_ACTORS
 
 
 def stall(app, model, item_id: int, quiet_days: int) -> None:
@@ -55,7 +48,7 @@ def red_target(app, no_mail):
     return officer, target
 
 
-@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
+@pytest.mark.parametrize(("role", "scope"), ROLE_ACTORS, ids=[f"{r}-{s}" for r, s in ROLE_ACTORS])
 @pytest.mark.parametrize("endpoint", sorted(ADMIN_DELIVERY_ROUTES))
 def test_only_admins_reach_the_delivery_log(app, auth, client, red_target, endpoint, role, scope):
     auth.login(role=role, scope=scope)

@@ -19,9 +19,18 @@ from aiosmtpd.controller import Controller
 from crm.extensions import db
 from crm.models import Notification, OutgoingMessage, Project, ReminderDelivery, TargetCompany
 from crm.reminders import channels, services
-from tests.conftest import make_user
-from tests.factories import make_project, make_target
-from tests.reminders.test_reminder_delivery import AS_OF, RED, YELLOW, at, follow_ups, remind, rows
+from tests.factories import (
+    AS_OF,
+    RED,
+    YELLOW,
+    follow_ups,
+    jiaxing_at,
+    make_project,
+    make_target,
+    make_user,
+    remind,
+    rows,
+)
 
 BASE_URL = "https://zs.jiaxing.example"
 ROBOT_SECRET = "SEC-robot-secret"
@@ -135,7 +144,7 @@ def test_mail_server_down_leaves_the_digest_pending_and_a_later_run_delivers_it_
         later = remind(app, AS_OF + timedelta(minutes=10))
         assert (later["retried"], later["claimed"]) == (1, [])
         assert len(inbox.envelopes) == 1
-        assert remind(app, at(date(2026, 12, 2)))["retried"] == 0
+        assert remind(app, jiaxing_at(date(2026, 12, 2)))["retried"] == 0
         assert len(inbox.envelopes) == 1
     assert inbox.mails()[0]["Subject"] == message.subject
     message = email_message(app)
@@ -193,7 +202,7 @@ def test_without_a_mail_server_email_waits_in_the_outbox_with_its_full_body(
     assert "红灯在谈项目" in message.body and "黄灯待接触企业有限公司" in message.body
     assert f"{BASE_URL}/projects/{officer_items['red']}" in message.body
     assert message.body.endswith("嘉兴市先进制造业集群招商管理系统")
-    assert remind(app, at(date(2026, 12, 2)))["retried"] == 0
+    assert remind(app, jiaxing_at(date(2026, 12, 2)))["retried"] == 0
     assert email_message(app).status == "outbox"
     assert attempts == []
 
@@ -295,7 +304,7 @@ def test_the_group_robot_gets_one_signed_markdown_post_per_run_listing_the_new_i
     assert len(robot.posts) == 1
     fresh = make_target(app, other, region="嘉善县", name="新停滞企业有限公司")
     follow_ups(app, TargetCompany, fresh, next_on=date(2026, 12, 1), last_on=date(2026, 11, 30))
-    remind(app, at(date(2026, 12, 2)))
+    remind(app, jiaxing_at(date(2026, 12, 2)))
     assert len(robot.posts) == 2
     second = robot.posts[1]["payload"]["markdown"]
     assert second["title"] == "【嘉兴招商】停滞提醒（2026-12-02）：黄灯 1 项"
@@ -348,7 +357,7 @@ def test_a_malformed_robot_address_is_a_pending_post_and_the_runs_go_on(
     assert message.last_error.startswith("群机器人推送失败：ValueError")
     fresh = make_target(app, officer_items["officer"], name="新停滞企业有限公司")
     follow_ups(app, TargetCompany, fresh, next_on=date(2026, 12, 1), last_on=date(2026, 11, 30))
-    second = remind(app, at(date(2026, 12, 2)))
+    second = remind(app, jiaxing_at(date(2026, 12, 2)))
     assert second["retried"] == 1
     assert second["claimed"] == [("email", "outbox"), ("inapp", "sent"), ("webhook", "pending")]
     assert len(rows(app, OutgoingMessage, OutgoingMessage.channel == "webhook")) == 2

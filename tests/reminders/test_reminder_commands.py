@@ -34,15 +34,16 @@ from crm.models import (
 from crm.ops import scheduler
 from crm.reminders import services
 from crm.reports.weeks import IsoWeek
-from tests.conftest import make_user
-from tests.factories import make_project, make_target
-from tests.reminders.test_reminder_delivery import (
+from tests.factories import (
     AS_OF,
     RED,
     YELLOW,
-    at,
     counts,
     follow_ups,
+    jiaxing_at,
+    make_project,
+    make_target,
+    make_user,
     notes,
     remind,
     rows,
@@ -333,10 +334,10 @@ def test_the_scan_job_skips_holidays_and_runs_on_tiaoxiu_weekends(app):
             if day.weekday() >= 5 and is_working_day(day)
         )
     assert weekend_workday == date(2026, 10, 10)  # a Saturday worked for 国庆
-    assert remind(app, at(holiday), dry_run=True)["stalled"] == 1  # so only the day stops the scan
-    scheduler.scan_job(app, at(holiday))
+    assert remind(app, jiaxing_at(holiday), dry_run=True)["stalled"] == 1  # so only the day stops the scan
+    scheduler.scan_job(app, jiaxing_at(holiday))
     assert counts(app) == (0, 0, 0)
-    scheduler.scan_job(app, at(weekend_workday))
+    scheduler.scan_job(app, jiaxing_at(weekend_workday))
     [note] = notes(app, officer)
     assert "国庆前停滞企业有限公司" in note.body and "（2026-10-10）" in note.title
 

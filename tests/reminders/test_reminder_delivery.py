@@ -1,11 +1,10 @@
 """Reminder runs (SPEC §4): who gets which digest, and nothing twice.
 
-The helpers here (at, follow_ups, remind, ...) are shared by the other test_reminder_* modules.
+The helpers (jiaxing_at, follow_ups, remind, ...) are in tests/factories.py.
 Every run uses an explicit moment; item dates are set relative to it.
 """
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -21,65 +20,21 @@ from crm.models import (
     TargetStatus,
     User,
 )
-from crm.reminders import services
-from tests.conftest import make_user
-from tests.factories import make_project, make_target
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
-    """A moment in Jiaxing."""
-    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
-
-
-AS_OF = at(date(2026, 12, 1))  # a Tuesday
-# At AS_OF: next follow-up 11-16 missed → 跟进逾期 since 11-17, 11 working days: 红灯.
-RED = {"next_on": date(2026, 11, 16), "last_on": date(2026, 11, 13)}
-# Next follow-up 11-27 (a Friday) missed → since 11-28, 2 working days (11-30, 12-01): 黄灯.
-YELLOW = {"next_on": date(2026, 11, 27), "last_on": date(2026, 11, 20)}
-
-
-def follow_ups(app, model, item_id: int, next_on: date | None, last_on: date | None, begun=date(2026, 9, 1)):
-    """Set the item's follow-up dates, in a status/stage begun long before them."""
-    since = "stage_since" if model is Project else "status_since"
-    with app.app_context():
-        db.session.execute(
-            sa.update(model)
-            .where(model.id == item_id)
-            .values({since: at(begun), "next_follow_up_on": next_on, "last_follow_up_on": last_on})
-        )
-        db.session.commit()
-
-
-def remind(app, as_of: datetime, dry_run: bool = False) -> dict:
-    """services.run as the scheduler calls it; a plain summary of the report."""
-    with app.app_context():
-        report = services.run(as_of, dry_run=dry_run)
-        return {
-            "stalled": report.stalled,
-            "claimed": sorted((m.channel, m.status) for m in report.claimed),
-            "skipped": report.skipped,
-            "retried": report.retried,
-        }
-
-
-def rows(app, model, *where) -> list:
-    with app.app_context():
-        return list(db.session.scalars(sa.select(model).where(*where).order_by(model.id)))
-
-
-def notes(app, user_id: int) -> list[Notification]:
-    return rows(app, Notification, Notification.user_id == user_id)
-
-
-def counts(app) -> tuple[int, int, int]:
-    """Rows of outgoing_message, reminder_delivery and notification."""
-    with app.app_context():
-        return tuple(
-            db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (OutgoingMessage, ReminderDelivery, Notification)
-        )
+from tests.factories import (
+    AS_OF,
+    RED,
+    SHANGHAI,
+    YELLOW,
+    counts,
+    follow_ups,
+    jiaxing_at,
+    make_project,
+    make_target,
+    make_user,
+    notes,
+    remind,
+    rows,
+)
 
 
 @pytest.fixture
@@ -161,7 +116,7 @@ def test_running_again_at_the_same_or_a_later_moment_sends_nothing_new(app, desk
     assert first["claimed"] == [("inapp", "sent"), ("inapp", "sent")]
     before = counts(app)
     assert before == (2, 3, 2)
-    for later in (AS_OF, at(date(2026, 12, 1), 17), at(date(2026, 12, 2))):
+    for later in (AS_OF, jiaxing_at(date(2026, 12, 1), 17), jiaxing_at(date(2026, 12, 2))):
         again = remind(app, later)
         assert again["stalled"] == 2
         assert (again["claimed"], again["skipped"]) == ([], 2)
@@ -173,8 +128,8 @@ def test_a_stall_after_a_new_follow_up_is_a_new_episode_and_is_sent_again(app, d
     remind(app, AS_OF)
     # 12-02: a visit, next one planned for 12-03. On 12-03 nothing is due; on 12-04 it is overdue again.
     follow_ups(app, TargetCompany, yellow, next_on=date(2026, 12, 3), last_on=date(2026, 12, 2))
-    assert remind(app, at(date(2026, 12, 3)))["claimed"] == []
-    assert remind(app, at(date(2026, 12, 4)))["claimed"] == [("inapp", "sent")]
+    assert remind(app, jiaxing_at(date(2026, 12, 3)))["claimed"] == []
+    assert remind(app, jiaxing_at(date(2026, 12, 4)))["claimed"] == [("inapp", "sent")]
     first, second = notes(app, officer)
     assert "黄灯待接触企业有限公司" in first.body and "红灯在谈项目" in first.body
     assert second.title == "【嘉兴招商】停滞提醒（2026-12-04）：黄灯 1 项"
@@ -194,8 +149,8 @@ def test_yellow_turning_red_is_sent_to_the_officer_and_now_to_the_head(app, desk
     [red_only] = notes(app, head)
     assert "黄灯待接触企业有限公司" not in red_only.body
     # 12-07 (Monday): the 6th working day after the missed 11-27.
-    assert remind(app, at(date(2026, 12, 4)))["claimed"] == []
-    assert remind(app, at(date(2026, 12, 7)))["claimed"] == [("inapp", "sent"), ("inapp", "sent")]
+    assert remind(app, jiaxing_at(date(2026, 12, 4)))["claimed"] == []
+    assert remind(app, jiaxing_at(date(2026, 12, 7)))["claimed"] == [("inapp", "sent"), ("inapp", "sent")]
     for user_id in (officer, head):
         latest = notes(app, user_id)[-1]
         assert latest.title == "【嘉兴招商】停滞提醒（2026-12-07）：红灯 1 项"

@@ -19,14 +19,18 @@ from crm.reports.charts import Bar, Series, bar_chart, column_chart, fit, length
 from crm.reports.dashboard import Figure, breakdown, events
 from crm.reports.dashboard_tables import trend_weeks
 from crm.reports.scope import ReportScope
-from tests.conftest import make_user
-from tests.factories import ACTORS, cluster_id, count_statements, make_project, make_target
-from tests.projects.test_project_lists import add_problem
-from tests.warnings_overview.test_warning_filters import project as warned_project
-from tests.warnings_overview.test_warning_filters import target as warned_target
+from tests.factories import (
+    add_problem,
+    cluster_id,
+    count_statements,
+    make_project,
+    make_target,
+    make_user,
+    warned_project,
+    warned_target,
+)
+from tests.routes import ACTORS, DASHBOARD_ROUTES
 
-EVERYONE = {"officer", "head", "viewer", "admin"}
-DASHBOARD_ROUTES = {"reports.dashboard": ("GET", "/reports/dashboard", EVERYONE)}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PATH = "/reports/dashboard"
 

@@ -15,9 +15,18 @@ from crm.reports import cache, records
 from crm.reports.cache import weekly_summary
 from crm.reports.scope import resolve
 from crm.reports.weekly import build
-from tests.conftest import make_user
-from tests.factories import make_target
-from tests.reports.test_weekly_summary import W45, W46, W47, Story, at, backdate, city, follow_up
+from tests.factories import (
+    W45,
+    W46,
+    W47,
+    Story,
+    backdate,
+    city_scope,
+    follow_up,
+    jiaxing_at_utc,
+    make_target,
+    make_user,
+)
 
 
 @pytest.fixture
@@ -42,10 +51,10 @@ def builds(monkeypatch):
 def test_a_kept_summary_reads_back_equal_to_a_fresh_build(app, story, builds):
     with app.app_context():
         for week in (W45, W46):
-            fresh = build(week, city())
-            assert weekly_summary(week, city()) == fresh  # built and kept
+            fresh = build(week, city_scope())
+            assert weekly_summary(week, city_scope()) == fresh  # built and kept
             db.session.rollback()
-            kept = weekly_summary(week, city())  # read back
+            kept = weekly_summary(week, city_scope())  # read back
             assert kept == fresh
         assert builds == ["2026-W45", "2026-W46"]
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportCache)) == 2
@@ -58,68 +67,68 @@ def test_a_kept_summary_reads_back_equal_to_a_fresh_build(app, story, builds):
 
 def test_renaming_a_person_or_a_cluster_rebuilds_a_kept_week(app, story, builds):
     with app.app_context():
-        weekly_summary(W46, city())
+        weekly_summary(W46, city_scope())
         db.session.get(User, story.wang).display_name = "王新名"
         db.session.commit()
-        summary = weekly_summary(W46, city())
+        summary = weekly_summary(W46, city_scope())
         assert {w.officer for w in summary.warnings} == {"王新名"}
-        weekly_summary(W46, city())
+        weekly_summary(W46, city_scope())
     assert builds == ["2026-W46", "2026-W46"]
 
 
 def test_changes_after_a_finished_week_leave_its_kept_summary_in_use(app, story, builds):
     with app.app_context():
-        before = weekly_summary(W46, city())
+        before = weekly_summary(W46, city_scope())
         target = db.session.get(TargetCompany, story.ids["t3"])
         follow_up(target, db.session.get(User, story.wang), date(2026, 11, 20), date(2026, 11, 27))
         db.session.commit()
-        assert weekly_summary(W46, city()) == before
+        assert weekly_summary(W46, city_scope()) == before
     assert builds == ["2026-W46"]
 
 
 def test_the_week_in_progress_is_rebuilt_after_any_change_and_every_few_minutes(app, story, builds):
-    now = at(date(2026, 11, 18), 15)  # Wednesday of W47, after the story's last step
+    now = jiaxing_at_utc(date(2026, 11, 18), 15)  # Wednesday of W47, after the story's last step
     with app.app_context():
-        first = weekly_summary(W47, city(), now)
-        weekly_summary(W47, city(), now + timedelta(minutes=1))
+        first = weekly_summary(W47, city_scope(), now)
+        weekly_summary(W47, city_scope(), now + timedelta(minutes=1))
         assert builds == ["2026-W47"]
         target = db.session.get(TargetCompany, story.ids["t3"])
         follow_up(target, db.session.get(User, story.wang), date(2026, 11, 18), date(2026, 11, 25))
         db.session.commit()
-        backdate(at(date(2026, 11, 18), 14))
-        changed = weekly_summary(W47, city(), now + timedelta(minutes=2))
+        backdate(jiaxing_at_utc(date(2026, 11, 18), 14))
+        changed = weekly_summary(W47, city_scope(), now + timedelta(minutes=2))
         assert len(builds) == 2 and changed != first
-        weekly_summary(W47, city(), now + timedelta(minutes=3))
+        weekly_summary(W47, city_scope(), now + timedelta(minutes=3))
         assert len(builds) == 2
-        weekly_summary(W47, city(), now + timedelta(minutes=8))  # kept longer than IN_PROGRESS_FOR
+        weekly_summary(W47, city_scope(), now + timedelta(minutes=8))  # kept longer than IN_PROGRESS_FOR
         assert len(builds) == 3
     assert not first.complete
 
 
 def test_instructions_written_after_the_summary_was_kept_show_at_once(app, story, builds):
     with app.app_context():
-        warning = weekly_summary(W46, city()).warnings[0]
+        warning = weekly_summary(W46, city_scope()).warnings[0]
         item = db.session.get(TargetCompany, warning.item_id)
         head = db.session.get(User, story.head)
         records.set_instruction(item, W46.code, "本周内上门走访", head)
         db.session.commit()
-        assert weekly_summary(W46, city()).warnings[0].instruction == "本周内上门走访"
+        assert weekly_summary(W46, city_scope()).warnings[0].instruction == "本周内上门走访"
         records.set_instruction(item, W46.code, "", head)  # cleared
         db.session.commit()
-        assert weekly_summary(W46, city()).warnings[0].instruction == ""
+        assert weekly_summary(W46, city_scope()).warnings[0].instruction == ""
     assert builds == ["2026-W46"]
 
 
 @pytest.mark.parametrize("payload", [b"not zlib", b"x\x9c\x03\x00\x00\x00\x00\x01", None])
 def test_an_unreadable_kept_copy_is_rebuilt(app, story, builds, payload):
     with app.app_context():
-        fresh = weekly_summary(W46, city())
+        fresh = weekly_summary(W46, city_scope())
         if payload is None:  # readable, but rows of another shape (an older FORMAT's fields)
             data = {"format": cache.FORMAT, "as_of": fresh.as_of.isoformat(), "sections": {"figures": [[1]]}}
             payload = zlib.compress(json.dumps(data).encode())
         with db.engine.begin() as conn:
             conn.execute(sa.update(ReportCache).values(payload=payload))
-        assert weekly_summary(W46, city()) == fresh
+        assert weekly_summary(W46, city_scope()) == fresh
         assert cache.clear() == 1
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportCache)) == 0
     assert builds == ["2026-W46", "2026-W46"]
@@ -127,12 +136,12 @@ def test_an_unreadable_kept_copy_is_rebuilt(app, story, builds, payload):
 
 def test_scopes_are_kept_apart(app, story, builds):
     with app.app_context():
-        city_summary = weekly_summary(W46, city())
+        city_summary = weekly_summary(W46, city_scope())
         nanhu = db.session.scalar(sa.text("SELECT id FROM region WHERE name = '南湖区'"))
         region_summary = weekly_summary(W46, resolve(None, region=nanhu))
         assert [u.name for u in city_summary.next_week] == ["嘉善乙微电子有限公司"]
         assert region_summary.next_week == []
-        assert weekly_summary(W46, city()) == city_summary
+        assert weekly_summary(W46, city_scope()) == city_summary
     assert len(builds) == 2
 
 
@@ -145,7 +154,7 @@ def many_warnings(app):
     officer = make_user(app, username="weekly.many", scope="南湖区", display_name="孙专员")
     ids = [make_target(app, officer, name=f"南湖通报测试企业{n:03d}有限公司") for n in range(130)]
     with app.app_context():
-        backdate(at(date(2026, 11, 2)))
+        backdate(jiaxing_at_utc(date(2026, 11, 2)))
         db.session.execute(
             sa.update(TargetCompany)
             .where(TargetCompany.id.in_(ids))
@@ -192,13 +201,13 @@ def test_each_process_decodes_a_kept_summary_once_and_never_serves_a_replaced_on
     real = cache._decode
     monkeypatch.setattr(cache, "_decode", lambda *args: decoded.append(1) or real(*args))
     with app.app_context():
-        weekly_summary(W46, city())  # built and kept (nothing to decode)
-        first = weekly_summary(W46, city())
-        again = weekly_summary(W46, city())
+        weekly_summary(W46, city_scope())  # built and kept (nothing to decode)
+        first = weekly_summary(W46, city_scope())
+        again = weekly_summary(W46, city_scope())
         assert len(decoded) == 1 and again == first
         assert again is not first  # each reader gets its own copy (instructions are applied to it)
         db.session.get(User, story.wang).display_name = "王更名"  # the stamp changes: rebuilt and replaced
         db.session.commit()
-        renamed = weekly_summary(W46, city())
-        assert {w.officer for w in weekly_summary(W46, city()).warnings} == {"王更名"}
+        renamed = weekly_summary(W46, city_scope())
+        assert {w.officer for w in weekly_summary(W46, city_scope()).warnings} == {"王更名"}
         assert {w.officer for w in renamed.warnings} == {"王更名"} and len(decoded) == 2

@@ -10,29 +10,8 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import HistoryEntry, Region, ReportArchive, SupervisionNote, TargetCompany, User
-from tests.conftest import PASSWORD, make_user
-from tests.reports.test_weekly_summary import Story
-
-WEEKLY_ROUTES = {
-    "reports.weekly": ("GET", "/reports/weekly?week=2026-W46"),
-    "reports.weekly_export": ("GET", "/reports/weekly/export?week=2026-W46&format=xlsx"),
-    "reports.archive_weekly": ("POST", "/reports/weekly/archive?week=2026-W46"),
-    "reports.set_instruction": ("POST", "/reports/weekly/instructions/target/{target}"),
-    "reports.archive_list": ("GET", "/reports/archive"),
-    "reports.archive_download": ("GET", "/reports/archive/{archive}"),
-}
-ACTORS = [("officer", "全市"), ("head", "全市"), ("head", "南湖区"), ("viewer", "全市"), ("admin", "全市")]
-# Who may do what; the archive made by a city head covers the whole city, so 南湖区 can't fetch it.
-ALLOWED = {
-    "reports.archive_weekly": {("head", "全市"), ("head", "南湖区"), ("admin", "全市")},
-    "reports.set_instruction": {("head", "全市"), ("head", "南湖区"), ("admin", "全市")},
-    "reports.archive_download": {
-        ("officer", "全市"),
-        ("head", "全市"),
-        ("viewer", "全市"),
-        ("admin", "全市"),
-    },
-}
+from tests.factories import PASSWORD, Story, make_user
+from tests.routes import ROLE_ACTORS, WEEKLY_ALLOWED, WEEKLY_ROUTES
 
 
 @pytest.fixture
@@ -65,7 +44,7 @@ def city_archive(app, story) -> int:
         return record.id
 
 
-@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
+@pytest.mark.parametrize(("role", "scope"), ROLE_ACTORS, ids=[f"{r}-{s}" for r, s in ROLE_ACTORS])
 @pytest.mark.parametrize("endpoint", sorted(WEEKLY_ROUTES))
 def test_weekly_routes_allow_exactly_their_roles(app, auth, client, story, endpoint, role, scope):
     archive_id = city_archive(app, story)
@@ -75,7 +54,7 @@ def test_weekly_routes_allow_exactly_their_roles(app, auth, client, story, endpo
     response = client.open(
         path, method=method, data={"week": "2026-W46", "text": "本周内完成走访", "format": "xlsx"}
     )
-    allowed = (role, scope) in ALLOWED.get(endpoint, {(r, s) for r, s in ACTORS})
+    allowed = (role, scope) in WEEKLY_ALLOWED.get(endpoint, {(r, s) for r, s in ROLE_ACTORS})
     if allowed:
         assert response.status_code in (200, 302), response.get_data(as_text=True)[:300]
     else:

@@ -11,8 +11,7 @@ from crm.extensions import db
 from crm.models import CalendarDay, Project, ProjectStage, TargetCompany, TargetStatus
 from crm.stall.rules import RED, YELLOW, Rule, Rules, evaluate
 from crm.stall.sql import stall_level
-from tests.conftest import make_user
-from tests.factories import make_project, make_target
+from tests.factories import make_project, make_target, make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OPEN_TARGET = [s for s in TargetStatus if not s.is_closed]

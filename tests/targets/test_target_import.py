@@ -14,26 +14,8 @@ from crm.extensions import db
 from crm.models import Cluster, HistoryEntry, ImportBatch, Notification, TargetCompany, TargetStatus, User
 from crm.targets.imports import EXAMPLE_NAME, example_credit_code
 from crm.targets.services import TargetInput, create_target
-from tests.conftest import make_user
-
-WORKERS = {"officer", "head", "admin"}
-# endpoint -> (method, path template, roles allowed); {batch} is an import batch of the signed-in user.
-IMPORT_ROUTES = {
-    "targets.import_upload": ("GET", "/targets/import", WORKERS),
-    "targets.import_template": ("GET", "/targets/import/template.xlsx", WORKERS),
-    "targets.import_preview": ("GET", "/targets/import/{batch}", WORKERS),
-    "targets.import_commit": ("POST", "/targets/import/{batch}/commit", WORKERS),
-    "targets.import_errors": ("GET", "/targets/import/{batch}/errors.xlsx", WORKERS),
-}
-USERS = [
-    ("officer", "全市"),
-    ("officer", "南湖区"),
-    ("head", "全市"),
-    ("head", "南湖区"),
-    ("viewer", "全市"),
-    ("viewer", "南湖区"),
-    ("admin", "全市"),
-]
+from tests.factories import make_user
+from tests.routes import ACTORS, IMPORT_ROUTES
 
 HEADERS = [
     "企业名称*",
@@ -782,7 +764,7 @@ def batch_state(app, batch_id: int) -> tuple:
         return db.session.get(ImportBatch, batch_id).status, count_targets(app)
 
 
-@pytest.mark.parametrize(("role", "scope"), USERS, ids=[f"{r}-{s}" for r, s in USERS])
+@pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
 @pytest.mark.parametrize("endpoint", sorted(IMPORT_ROUTES))
 def test_import_route_allows_exactly_its_roles(app, auth, client, endpoint, role, scope):
     method, template, allowed = IMPORT_ROUTES[endpoint]

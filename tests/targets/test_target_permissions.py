@@ -7,43 +7,8 @@ import pytest
 from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import TargetCompany
-from tests.conftest import make_user
-from tests.factories import ACTORS, make_target, target_state
-
-RELATIONS = ["own", "colleague", "outside"]
-
-# endpoint -> (method, path, kind). kind decides who may: view = anyone who sees the record,
-# work = its officer or a head/admin in scope, manage = a head/admin in scope.
-TARGET_RECORD_ROUTES = {
-    "targets.detail": ("GET", "/targets/{target}", "view"),
-    "targets.edit": ("GET", "/targets/{target}/edit", "work"),
-    "targets.edit#post": ("POST", "/targets/{target}/edit", "work"),
-    "targets.add_follow_up": ("POST", "/targets/{target}/follow-ups", "work"),
-    "targets.set_status": ("POST", "/targets/{target}/status", "work"),
-    "targets.assign": ("POST", "/targets/{target}/assign", "manage"),
-}
-EVERYONE = {"officer", "head", "viewer", "admin"}
-# endpoint -> (method, path, roles allowed) for routes without a record in the path.
-TARGET_ROUTES = {
-    "targets.index": ("GET", "/targets/", EVERYONE),
-    "targets.export": ("GET", "/targets/export.xlsx", EVERYONE),
-    "targets.new": ("GET", "/targets/new", {"officer", "head", "admin"}),
-    "targets.bulk_assign": ("POST", "/targets/bulk-assign", {"head", "admin"}),
-    "clusters.targets": ("GET", "/clusters/{cluster}/targets", EVERYONE),
-}
-
-
-def expected(kind: str, role: str, scope: str, relation: str) -> int | None:
-    """None when allowed, else the status the request must get."""
-    if relation == "outside" and scope != "全市":
-        return 404  # out of scope: the record is not even admitted to exist
-    if kind == "view":
-        return None
-    if role in ("head", "admin"):
-        return None
-    if kind == "work" and role == "officer" and relation == "own":
-        return None
-    return 403
+from tests.factories import make_target, make_user, target_state
+from tests.routes import ACTORS, RELATIONS, TARGET_RECORD_ROUTES, TARGET_ROUTES, expected
 
 
 def _post_data(app, endpoint: str, target_id: int, other_owner: int) -> dict:

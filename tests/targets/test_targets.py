@@ -13,8 +13,7 @@ from crm.extensions import db
 from crm.followups.services import FollowUpInput, follow_up_problems
 from crm.models import FollowUp, HistoryEntry, Notification, TargetCompany, TargetStatus, User
 from crm.targets.services import TargetInput, update_target
-from tests.conftest import make_user
-from tests.factories import cluster_id, make_target
+from tests.factories import cluster_id, make_target, make_user
 
 
 def local_today():

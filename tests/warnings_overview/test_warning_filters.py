@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,45 +10,18 @@ from openpyxl import load_workbook
 
 from crm.core.timeutil import local_today
 from crm.extensions import db
-from crm.models import Project, Region, TargetCompany
+from crm.models import Region, TargetCompany
 from crm.projects.queries import ProjectFilters
-from crm.stall.rules import evaluate
 from crm.targets.queries import TargetFilters
-from tests.conftest import make_user
-from tests.factories import ACTORS, cluster_id, count_statements, make_project, make_target
-
-EVERYONE = {"officer", "head", "viewer", "admin"}
-WARNING_ROUTES = {"warnings.overview": ("GET", "/warnings", EVERYONE)}
-# How late the next follow-up is, in calendar days: a month late is long past the 5 working days of
-# escalation (红灯); a day late is stalled but not escalated (黄灯); a date ahead is no stall.
-LATE_DAYS = {"red": 30, "yellow": 1, None: -3}
-
-
-def set_level(app, model, item_id: int, level: str | None) -> None:
-    """Date the item so that it is red, yellow or not stalled now (checked with evaluate())."""
-    with app.app_context():
-        today = local_today()
-        values = {
-            "last_follow_up_on": today - timedelta(days=2),  # followed up lately: no 超期未跟进
-            "next_follow_up_on": today - timedelta(days=LATE_DAYS[level]),
-            "stage_since" if model is Project else "status_since": datetime.now(UTC) - timedelta(days=60),
-        }
-        db.session.execute(sa.update(model).where(model.id == item_id).values(**values))
-        db.session.commit()
-        item = db.session.get(model, item_id)
-        assert evaluate(item, datetime.now(UTC)).level == level, (item.name, level)
-
-
-def target(app, owner: int, name: str, level: str | None, region: str = "南湖区", **fields) -> int:
-    target_id = make_target(app, owner, region, name=name, **fields)
-    set_level(app, TargetCompany, target_id, level)
-    return target_id
-
-
-def project(app, owner: int, name: str, level: str | None, region: str = "南湖区", **fields) -> int:
-    project_id = make_project(app, owner, region, name=name, **fields)
-    set_level(app, Project, project_id, level)
-    return project_id
+from tests.factories import (
+    cluster_id,
+    count_statements,
+    make_target,
+    make_user,
+    warned_project,
+    warned_target,
+)
+from tests.routes import ACTORS, WARNING_ROUTES
 
 
 @pytest.fixture
@@ -64,12 +37,12 @@ def people(app):
 def items(app, people):
     """Red, yellow and calm targets and projects in three regions, plus closed ones that never count."""
     nanhu, jiashan, tongxiang = people["南湖区"], people["嘉善县"], people["桐乡市"]
-    target(app, nanhu, "南湖红灯企业", "red")
-    target(app, nanhu, "南湖黄灯企业", "yellow")
-    target(app, nanhu, "南湖正常企业", None)
-    target(app, jiashan, "嘉善红灯企业", "red", region="嘉善县")
-    target(app, tongxiang, "桐乡黄灯企业", "yellow", region="桐乡市")
-    target(app, tongxiang, "桐乡另一黄灯企业", "yellow", region="桐乡市")
+    warned_target(app, nanhu, "南湖红灯企业", "red")
+    warned_target(app, nanhu, "南湖黄灯企业", "yellow")
+    warned_target(app, nanhu, "南湖正常企业", None)
+    warned_target(app, jiashan, "嘉善红灯企业", "red", region="嘉善县")
+    warned_target(app, tongxiang, "桐乡黄灯企业", "yellow", region="桐乡市")
+    warned_target(app, tongxiang, "桐乡另一黄灯企业", "yellow", region="桐乡市")
     abandoned = make_target(app, nanhu, name="南湖已放弃企业")
     with app.app_context():
         db.session.execute(
@@ -80,13 +53,13 @@ def items(app, people):
             )
         )
         db.session.commit()
-    project(app, nanhu, "南湖红灯项目", "red")
-    project(app, nanhu, "南湖黄灯项目", "yellow")
-    project(app, nanhu, "南湖正常项目", None)
-    project(app, jiashan, "嘉善黄灯项目", "yellow", region="嘉善县")
-    project(app, tongxiang, "桐乡红灯项目", "red", region="桐乡市")
+    warned_project(app, nanhu, "南湖红灯项目", "red")
+    warned_project(app, nanhu, "南湖黄灯项目", "yellow")
+    warned_project(app, nanhu, "南湖正常项目", None)
+    warned_project(app, jiashan, "嘉善黄灯项目", "yellow", region="嘉善县")
+    warned_project(app, tongxiang, "桐乡红灯项目", "red", region="桐乡市")
     # Closed: a 建成投产 project whose follow-up date passed long ago never counts.
-    project(app, nanhu, "南湖已投产项目", None, stage="建成投产")
+    warned_project(app, nanhu, "南湖已投产项目", None, stage="建成投产")
 
 
 TARGET_NAMES = {"南湖红灯企业", "南湖黄灯企业", "南湖正常企业", "嘉善红灯企业", "桐乡黄灯企业"}
@@ -200,7 +173,7 @@ def test_exports_honour_the_warning_filter(app, auth, client, items):
 
 def test_links_on_the_lists_carry_the_warning_filter(app, auth, client, people):
     for n in range(33):  # more than a page (30)
-        target(app, people["南湖区"], f"翻页红灯企业{n:02d}", "red")
+        warned_target(app, people["南湖区"], f"翻页红灯企业{n:02d}", "red")
     auth.login(role="head", scope="全市")
     html = _html(client, "/targets/?warning=red&sort=name")
     assert "共 33 家企业" in html
@@ -344,7 +317,7 @@ def test_region_head_sees_only_their_region(app, auth, client, items, people):
     # A 嘉善 cluster's project landing in 南湖区 belongs to 南湖区's overview, under its cluster.
     with app.app_context():
         jiashan_cluster = cluster_id("嘉善县集成电路")
-    project(
+    warned_project(
         app,
         people["南湖区"],
         "落地南湖的嘉善集群项目",
@@ -378,7 +351,7 @@ def test_city_officer_sees_the_whole_city(app, auth, client, items):
 
 
 def test_overview_without_warnings_says_so(app, auth, client, people):
-    target(app, people["南湖区"], "按时跟进企业", None)
+    warned_target(app, people["南湖区"], "按时跟进企业", None)
     auth.login(role="head", scope="全市")
     html = _html(client, "/warnings")
     assert 'id="no-warnings"' in html and "没有红灯或黄灯" in html
@@ -400,8 +373,8 @@ def test_statement_count_does_not_grow_with_the_items(app, auth, client, people,
     def populate(start: int, count: int) -> None:
         for i in range(start, start + count):
             region, owner = owners[i % 3]
-            target(app, owner, f"批量企业{i}", levels[i % 3], region=region)
-            project(app, owner, f"批量项目{i}", levels[(i + 1) % 3], region=region)
+            warned_target(app, owner, f"批量企业{i}", levels[i % 3], region=region)
+            warned_project(app, owner, f"批量项目{i}", levels[(i + 1) % 3], region=region)
 
     populate(0, 3)
     few = count_statements(app, client, path)
