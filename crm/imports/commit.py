@@ -13,6 +13,7 @@ from flask import url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm.core.dml import execute_dml
 from crm.core.notifications import notify
 from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
@@ -44,11 +45,11 @@ def commit_import(
     if analysis.bad_rows:  # refused: list every problem, as the preview does
         analysis = analyse(spec, batch.content, context, decisions)
         return Outcome(False, _refusal(analysis), analysis)
-    claimed = db.session.execute(
+    claimed = execute_dml(
         sa.update(ImportBatch)
         .where(ImportBatch.id == batch.id, ImportBatch.status == "preview")
         .values(status="committed", committed_at=utcnow())
-    ).rowcount
+    )
     if claimed != 1:  # another request committed it first (the row lock makes the second wait)
         db.session.rollback()
         return Outcome(False, DONE_MESSAGE)
