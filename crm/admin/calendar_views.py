@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import BooleanField, DateField, IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -45,7 +46,7 @@ def rules():
 
 @bp.post("/rules/<int:rule_id>")
 @require("admin.rules")
-def update_rule(rule_id: int):
+def update_rule(rule_id: int) -> ResponseReturnValue:
     rule = db.get_or_404(StallRule, rule_id)
     form = RuleForm(prefix=f"rule{rule.id}")
     if not form.validate_on_submit():
@@ -100,7 +101,7 @@ def calendar():
 
 @bp.post("/calendar/<int:day_id>/delete")
 @require("admin.rules")
-def delete_calendar_day(day_id: int):
+def delete_calendar_day(day_id: int) -> ResponseReturnValue:
     entry = db.get_or_404(CalendarDay, day_id)
     if ConfirmForm().validate_on_submit():
         db.session.delete(entry)

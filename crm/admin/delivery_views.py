@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import joinedload
 
 from crm.admin import bp
@@ -41,7 +42,9 @@ def messages():
     counts = dict(
         db.session.execute(
             sa.select(OutgoingMessage.status, sa.func.count()).group_by(OutgoingMessage.status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return render_template(
         "admin/messages.html",
@@ -57,7 +60,7 @@ def messages():
 
 @bp.get("/messages/<int:message_id>")
 @require("admin.deliveries")
-def message(message_id: int):
+def message(message_id: int) -> ResponseReturnValue:
     found = db.get_or_404(OutgoingMessage, message_id)
     deliveries = db.session.scalars(
         sa.select(ReminderDelivery)
@@ -76,7 +79,7 @@ def message(message_id: int):
 
 @bp.post("/messages/<int:message_id>/retry")
 @require("admin.deliveries")
-def retry_message(message_id: int):
+def retry_message(message_id: int) -> ResponseReturnValue:
     """Send a failed or waiting message again now (the scheduler would retry pending ones anyway)."""
     found = db.get_or_404(OutgoingMessage, message_id)
     if not ConfirmForm().validate_on_submit():

@@ -1,5 +1,6 @@
 import sqlalchemy as sa
-from wtforms import SelectChoice, SelectField, StringField, SubmitField
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from crm.core.forms import Form

@@ -1,18 +1,19 @@
 import sqlalchemy as sa
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from crm.admin import bp
 from crm.admin.forms import UserForm
 from crm.auth.services import create_user, generate_password, resolve_scope, set_password
-from crm.core.forms import ConfirmForm
+from crm.core.forms import ConfirmForm, attach_problems
 from crm.core.ownership import owner_change_problem
 from crm.core.permissions import require
 from crm.extensions import db
 from crm.models import Role, User
 
 
-def password_issued(user: User, password: str):
+def password_issued(user: User, password: str) -> Response:
     """Show a one-time password once; no cache may keep the page."""
     response = make_response(render_template("admin/password_issued.html", user=user, password=password))
     response.headers["Cache-Control"] = "no-store"
@@ -39,11 +40,11 @@ def new_user():
         password = generate_password()
         try:
             user = create_user(
-                form.username.data,
+                form.username.data or "",
                 Role(form.role.data),
                 resolve_scope(form.scope.data),
                 password,
-                display_name=form.display_name.data,
+                display_name=form.display_name.data or "",
                 email=form.email.data,
                 phone=form.phone.data,
                 must_change_password=True,
@@ -51,7 +52,7 @@ def new_user():
             db.session.commit()
         except ValueError as error:
             db.session.rollback()
-            form.username.errors.append(str(error))
+            attach_problems(form, {"username": str(error)})
         else:
             return password_issued(user, password)
     return render_template("admin/user_form.html", form=form, user=None)
@@ -59,7 +60,7 @@ def new_user():
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @require("admin.users")
-def edit_user(user_id: int):
+def edit_user(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     form.username.render_kw = {"readonly": True}
@@ -68,15 +69,15 @@ def edit_user(user_id: int):
         form.scope.data = user.scope_name
     if form.validate_on_submit():
         if form.username.data != user.username:
-            form.username.errors.append("用户名创建后不能修改。")
+            attach_problems(form, {"username": "用户名创建后不能修改。"})
         elif user.id == current_user.id and form.role.data != Role.ADMIN:
-            form.role.errors.append("不能取消自己的管理员角色。")
+            attach_problems(form, {"role": "不能取消自己的管理员角色。"})
         elif problem := owner_change_problem(
             user, active=user.active, role=Role(form.role.data), region_id=_region_id(form.scope.data)
         ):
             form.form_errors.append(problem)
         else:
-            user.display_name = form.display_name.data.strip()
+            user.display_name = (form.display_name.data or "").strip()
             user.email = form.email.data or None
             user.phone = form.phone.data or None
             user.role = Role(form.role.data)
@@ -94,7 +95,7 @@ def _region_id(scope: str) -> int | None:
 
 @bp.post("/users/<int:user_id>/active")
 @require("admin.users")
-def toggle_active(user_id: int):
+def toggle_active(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         flash("操作未确认，未作任何修改。", "warning")
@@ -114,7 +115,7 @@ def toggle_active(user_id: int):
 
 @bp.post("/users/<int:user_id>/reset-password")
 @require("admin.users")
-def reset_password(user_id: int):
+def reset_password(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         flash("操作未确认，未作任何修改。", "warning")
@@ -128,7 +129,7 @@ def reset_password(user_id: int):
 
 @bp.post("/users/<int:user_id>/end-sessions")
 @require("admin.users")
-def end_sessions(user_id: int):
+def end_sessions(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         user.end_sessions()

@@ -1,4 +1,6 @@
-from wtforms import PasswordField, StringField, SubmitField
+from typing import Any
+
+from wtforms import Field, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from crm.auth.services import password_problems
@@ -20,11 +22,11 @@ class ChangePasswordForm(Form):
     )
     submit = SubmitField("修改密码")
 
-    def __init__(self, username: str, *args, **kwargs):
+    def __init__(self, username: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.username = username
 
-    def validate_new_password(self, field):
+    def validate_new_password(self, field: Field) -> None:
         problems = password_problems(field.data or "", self.username)
         if problems:
             raise ValidationError(" ".join(problems))

@@ -14,7 +14,7 @@ PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout"})
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_user(user_id: str) -> User | None:
     """Sessions carry "id:generation"; a changed password or deactivation ends older ones."""
     try:
         uid, generation = (int(part) for part in user_id.split(":"))

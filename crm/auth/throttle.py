@@ -49,13 +49,13 @@ def locked_until(username: str, now: datetime) -> datetime | None:
 
 def delay_for(ip: str, now: datetime) -> float:
     """Seconds to wait before answering a login attempt from ip."""
-    failures = db.session.scalar(
+    failures = db.session.execute(
         sa.select(sa.func.count()).where(
             AuditEvent.action.in_(("login.failure", "login.locked")),
             AuditEvent.ip == ip,
             AuditEvent.at > now - WINDOW,
         )
-    )
+    ).scalar_one()
     if failures <= SLOW_AFTER:
         return 0.0
     return min(MAX_DELAY_SECONDS, DELAY_STEP_SECONDS * (failures - SLOW_AFTER))

@@ -7,6 +7,7 @@ from crm.auth import bp, throttle
 from crm.auth.forms import ChangePasswordForm, LoginForm
 from crm.auth.services import authenticate, set_password
 from crm.core import audit
+from crm.core.forms import attach_problems
 from crm.core.permissions import public, require
 from crm.extensions import db
 from crm.models import utcnow
@@ -37,14 +38,14 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        username, now = form.username.data.strip(), utcnow()
+        username, now = (form.username.data or "").strip(), utcnow()
         until = throttle.locked_until(username, now)
         if until is not None:
             audit.event("login.locked", username=username)
             flash(f"登录失败次数过多，请于 {local_time(until, '%H:%M')} 后再试。", "danger")
             return render_template("auth/login.html", form=form), 200
         throttle.slow_down(request.remote_addr or "", now)
-        user = authenticate(username, form.password.data)
+        user = authenticate(username, form.password.data or "")
         if user is None:
             audit.event("login.failure", username=username)
             flash("用户名或密码错误。", "danger")
@@ -77,10 +78,10 @@ def change_password():
     form = ChangePasswordForm(current_user.username)
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append("当前密码不正确。")
+            attach_problems(form, {"current_password": "当前密码不正确。"})
         else:
             user = current_user._get_current_object()
-            set_password(user, form.new_password.data)
+            set_password(user, form.new_password.data or "")
             user.must_change_password = False
             db.session.commit()
             login_user(user)  # the session moves to the new generation; others end

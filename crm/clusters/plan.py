@@ -7,6 +7,7 @@ sub-segments.
 """
 
 from decimal import Decimal
+from typing import NotRequired, TypedDict
 
 # (name, code, kind) in the annex order.
 REGIONS = [
@@ -22,7 +23,25 @@ REGIONS = [
 ]
 
 # A segment is (name, category or None, [sub-segment names]).
-CLUSTERS = [
+Segment = tuple[str, str | None, list[str]]
+
+
+class ClusterSpec(TypedDict):
+    """A cluster as the annex describes it; a candidate cluster has only region, industry and title."""
+
+    region: str
+    industry: str
+    title: str
+    level: NotRequired[str]
+    values: NotRequired[tuple[Decimal, Decimal, Decimal]]  # added value 2021, 2023 (target), 2025 (target)
+    leading_companies: NotRequired[str]
+    research_institutes: NotRequired[str]
+    funds: NotRequired[str]
+    goal: NotRequired[str]
+    segments: NotRequired[list[Segment]]
+
+
+CLUSTERS: list[ClusterSpec] = [
     {
         "region": "南湖区",
         "industry": "微电子",

@@ -5,26 +5,31 @@ from collections import Counter
 import sqlalchemy as sa
 
 from crm.clusters import plan as seed_data
+from crm.clusters.plan import ClusterSpec, Segment
 from crm.extensions import db
 from crm.models import ChainSegment, Cluster, ClusterLevel, ClusterStatus, Region
 
 
-def seed_plan() -> Counter:
+def seed_plan() -> Counter[str]:
     """Insert what is missing (never overwrite an admin's edits); returns counts added per kind."""
-    added: Counter = Counter()
+    added: Counter[str] = Counter()
     regions = _seed_regions(added)
     for order, spec in enumerate(seed_data.CLUSTERS, start=1):
         cluster = _get_or_add_cluster(spec, regions[spec["region"]], order, added)
-        _seed_segments(cluster, spec["segments"], added)
+        _seed_segments(cluster, spec.get("segments", []), added)
     start = len(seed_data.CLUSTERS) + 1
     for order, (region_name, industry) in enumerate(seed_data.CANDIDATE_CLUSTERS, start=start):
-        spec = {"region": region_name, "industry": industry, "title": region_name + industry}
-        _get_or_add_cluster(spec, regions[region_name], order, added)
+        candidate: ClusterSpec = {
+            "region": region_name,
+            "industry": industry,
+            "title": region_name + industry,
+        }
+        _get_or_add_cluster(candidate, regions[region_name], order, added)
     db.session.flush()
     return added
 
 
-def _seed_regions(added: Counter) -> dict[str, Region]:
+def _seed_regions(added: Counter[str]) -> dict[str, Region]:
     existing = {r.name: r for r in db.session.scalars(sa.select(Region))}
     for order, (name, code, kind) in enumerate(seed_data.REGIONS, start=1):
         if name not in existing:
@@ -35,7 +40,7 @@ def _seed_regions(added: Counter) -> dict[str, Region]:
     return existing
 
 
-def _get_or_add_cluster(spec: dict, region: Region, order: int, added: Counter) -> Cluster:
+def _get_or_add_cluster(spec: ClusterSpec, region: Region, order: int, added: Counter[str]) -> Cluster:
     name = region.name + spec["industry"]
     cluster = db.session.scalar(sa.select(Cluster).where(Cluster.name == name))
     if cluster is not None:
@@ -64,13 +69,13 @@ def _get_or_add_cluster(spec: dict, region: Region, order: int, added: Counter) 
     return cluster
 
 
-def _seed_segments(cluster: Cluster, segments: list, added: Counter) -> None:
+def _seed_segments(cluster: Cluster, segments: list[Segment], added: Counter[str]) -> None:
     existing = {
         s.name: s
         for s in db.session.scalars(sa.select(ChainSegment).where(ChainSegment.cluster_id == cluster.id))
     }
 
-    def get_or_add(name, category, parent, order):
+    def get_or_add(name: str, category: str | None, parent: ChainSegment | None, order: int) -> ChainSegment:
         if name in existing:
             return existing[name]
         segment = ChainSegment(

@@ -5,11 +5,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from crm.core.permissions import scope_clause
 from crm.extensions import db
-from crm.models import ChainSegment, Cluster, ClusterStatus, Project, TargetCompany, User
+from crm.models import (
+    ChainSegment,
+    Cluster,
+    ClusterStatus,
+    Item,
+    Project,
+    ProjectStage,
+    TargetCompany,
+    TargetStatus,
+    User,
+)
 
 
 def list_clusters() -> list[Cluster]:
@@ -67,7 +77,12 @@ class ChainRow:
         return self.total == 0
 
 
-def _counts(model, column, cluster: Cluster, user: User) -> dict[int | None, Counter]:
+def _counts(
+    model: type[Item],
+    column: QueryableAttribute[TargetStatus] | QueryableAttribute[ProjectStage],
+    cluster: Cluster,
+    user: User,
+) -> dict[int | None, Counter[str]]:
     """{segment id: Counter(status or stage → n)} for one kind of item, in the user's scope."""
     rows = db.session.execute(
         sa.select(model.segment_id, column, sa.func.count())

@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -23,9 +24,8 @@ def index():
 
 @bp.get("/<int:cluster_id>")
 @require("cluster.view")
-def detail(cluster_id: int):
-    cluster = _load(cluster_id)
-    authorize("cluster.view", cluster)
+def detail(cluster_id: int) -> ResponseReturnValue:
+    cluster = authorize("cluster.view", _load(cluster_id))
     rows, unsegmented, unsegmented_projects = chain_map(cluster, current_user)
     return render_template(
         "clusters/detail.html",
@@ -40,7 +40,7 @@ def detail(cluster_id: int):
 
 @bp.get("/<int:cluster_id>/targets")
 @require("target.view")
-def targets(cluster_id: int):
+def targets(cluster_id: int) -> ResponseReturnValue:
     """The cluster's 招商清单 tab: the one target list, filtered to this cluster."""
     cluster = authorize("cluster.view", _load(cluster_id))
     filters = TargetFilters.from_args(request.args)

@@ -8,18 +8,22 @@ column in follow_up.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
+from crm.core.forms import FollowUpForm
 from crm.core.validation import Conflict
 from crm.core.workdays import add_working_days
 from crm.extensions import db
-from crm.models import FollowUp, FollowUpMethod, User
+from crm.models import FollowUp, FollowUpMethod, Item, User
 from crm.stall.rules import Rules
 
+ItemT = TypeVar("ItemT", bound=Item)
 
-def follow_up_limit(item) -> int | None:
+
+def follow_up_limit(item: Item) -> int | None:
     """Working days allowed until the next follow-up in the item's status (the admin's stall rules)."""
     return Rules.load(db.session).for_status(item.status.value).limit_days
 
@@ -34,7 +38,7 @@ class FollowUpInput:
     next_follow_up_on: date | None = None
 
 
-def follow_up_problems(item, data: FollowUpInput, today: date) -> dict[str, str]:
+def follow_up_problems(item: Item, data: FollowUpInput, today: date) -> dict[str, str]:
     """Field name → Chinese reason, for every problem with data; empty when it can be saved."""
     problems = {}
     if data.occurred_on is None:
@@ -64,8 +68,10 @@ def follow_up_problems(item, data: FollowUpInput, today: date) -> dict[str, str]
     return problems
 
 
-def log_follow_up(item, actor: User, data: FollowUpInput) -> FollowUp:
+def log_follow_up(item: Item, actor: User, data: FollowUpInput) -> FollowUp:
     """Record a follow-up on item and move its follow-up dates (the caller checked permission)."""
+    if data.occurred_on is None:
+        raise ValueError("a follow-up needs its date: follow_up_problems() refuses it without one")
     follow_up = FollowUp(
         occurred_on=data.occurred_on,
         method=FollowUpMethod(data.method),
@@ -84,7 +90,7 @@ def log_follow_up(item, actor: User, data: FollowUpInput) -> FollowUp:
     return follow_up
 
 
-def follow_ups_for(item, limit: int = 200) -> list[FollowUp]:
+def follow_ups_for(item: Item, limit: int = 200) -> list[FollowUp]:
     """The item's follow-ups, newest first, with authors loaded."""
     column = getattr(FollowUp, item.follow_up_key)
     return list(
@@ -98,7 +104,7 @@ def follow_ups_for(item, limit: int = 200) -> list[FollowUp]:
     )
 
 
-def record_from_form(item, actor: User, form, today: date) -> dict[str, str]:
+def record_from_form(item: Item, actor: User, form: FollowUpForm, today: date) -> dict[str, str]:
     """Validate a submitted FollowUpForm against item's rules and log it; returns the problems."""
     data = FollowUpInput(
         occurred_on=form.occurred_on.data,
@@ -114,7 +120,9 @@ def record_from_form(item, actor: User, form, today: date) -> dict[str, str]:
     return problems
 
 
-def save_from_form(load: Callable[[], object], actor: User, form, today: date, attempts: int = 2):
+def save_from_form(
+    load: Callable[[], ItemT], actor: User, form: FollowUpForm, today: date, attempts: int = 2
+) -> tuple[ItemT, dict[str, str]]:
     """Log a submitted follow-up on the item load() returns and commit; (item, problems).
 
     A follow-up doesn't change what its author saw of the item, so a stage move or edit saved by

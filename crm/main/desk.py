@@ -4,16 +4,19 @@ An officer sees everything they own; a head, admin or reader sees what needs att
 scope: its 红灯 and 黄灯 items (crm.reminders), then what is due this week.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import joinedload
 
 from crm.core.permissions import scope_clause
 from crm.core.timeutil import local_zone
 from crm.extensions import db
-from crm.models import Project, ProjectStage, Role, TargetCompany, TargetStatus, User
+from crm.models import Item, Project, ProjectStage, Role, TargetCompany, TargetStatus, User
 from crm.stall.badges import stalls_for
 from crm.stall.rules import RED, YELLOW, Rules, Stall
 from crm.stall.sql import stall_level
@@ -23,6 +26,7 @@ OFFICER_LIMIT = 100
 OVERSIGHT_LIMIT = 30
 OPEN_TARGET = [s for s in TargetStatus if not s.is_closed]
 OPEN_PROJECT = [s for s in ProjectStage if not s.is_closed]
+ItemT = TypeVar("ItemT", TargetCompany, Project)
 GROUPS = {0: "红灯（已督办）", 1: "黄灯（停滞）", 2: "本周待跟进", 3: "其他在办"}
 
 
@@ -52,29 +56,17 @@ class Desk:
 def desk_items(user: User, today: date) -> Desk:
     """Open items of (or, for heads and readers, in the scope of) user, most urgent first."""
     as_of, rules, zone = datetime.now(UTC), Rules.load(db.session), local_zone()
+    target_level, project_level = (stall_level(m, as_of, rules, zone) for m in (TargetCompany, Project))
     limit = OFFICER_LIMIT if user.role == Role.OFFICER else OVERSIGHT_LIMIT
-    found, cut = [], set()
-    for model, open_values, column in (
-        (TargetCompany, OPEN_TARGET, TargetCompany.status),
-        (Project, OPEN_PROJECT, Project.stage),
-    ):
-        level = stall_level(model, as_of, rules, zone)
-        stmt = (
-            sa.select(model)
-            .options(joinedload(model.owner), joinedload(model.cluster))
-            .where(column.in_(open_values))
-            # red and yellow first, so the limit never cuts a warning off for a later due date
-            .order_by(sa.case((level == RED, 0), (level == YELLOW, 1), else_=2))
-            .order_by(model.next_follow_up_on.is_(None), model.next_follow_up_on, model.id)
-        )
-        if user.role == Role.OFFICER:
-            stmt = stmt.where(model.owner_id == user.id)
-        else:
-            due = sa.or_(model.next_follow_up_on <= week_end(today), level.is_not(None))
-            stmt = stmt.where(scope_clause(user, model.region_id), due)
-        rows = list(db.session.scalars(stmt.limit(limit + 1)))  # one more tells whether there are more
+    kinds: tuple[Sequence[Item], ...] = (
+        _most_urgent(TargetCompany, TargetCompany.status.in_(OPEN_TARGET), target_level, user, today, limit),
+        _most_urgent(Project, Project.stage.in_(OPEN_PROJECT), project_level, user, today, limit),
+    )
+    found: list[Item] = []
+    cut: set[str] = set()
+    for rows in kinds:
         if len(rows) > limit:
-            cut.add(model.entity_type)
+            cut.add(rows[0].entity_type)
         found += rows[:limit]
     stalls = stalls_for(found)
     items = [
@@ -97,7 +89,32 @@ def desk_items(user: User, today: date) -> Desk:
     return Desk(items, limit, cut)
 
 
-def _group(item, stall: Stall, today: date) -> int:
+def _most_urgent(
+    model: type[ItemT],
+    is_open: ColumnElement[bool],
+    level: ColumnElement[str | None],
+    user: User,
+    today: date,
+    limit: int,
+) -> list[ItemT]:
+    """Up to limit + 1 of the desk's open items of one kind, red and yellow first (one more: are there more?)."""
+    stmt = (
+        sa.select(model)
+        .options(joinedload(model.owner), joinedload(model.cluster))
+        .where(is_open)
+        # red and yellow first, so the limit never cuts a warning off for a later due date
+        .order_by(sa.case((level == RED, 0), (level == YELLOW, 1), else_=2))
+        .order_by(model.next_follow_up_on.is_(None), model.next_follow_up_on, model.id)
+    )
+    if user.role == Role.OFFICER:
+        stmt = stmt.where(model.owner_id == user.id)
+    else:
+        due = sa.or_(model.next_follow_up_on <= week_end(today), level.is_not(None))
+        stmt = stmt.where(scope_clause(user, model.region_id), due)
+    return list(db.session.scalars(stmt.limit(limit + 1)))
+
+
+def _group(item: Item, stall: Stall, today: date) -> int:
     if stall.level == RED:
         return 0
     if stall.level == YELLOW:

@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from crm.core.forms import ConfirmForm, FollowUpForm
@@ -61,7 +62,7 @@ def _own_notification(notification_id: int) -> Notification:
 
 @bp.get("/notifications/<int:notification_id>")
 @require("notification.view")
-def notification(notification_id: int):
+def notification(notification_id: int) -> ResponseReturnValue:
     """A message in full; a reminder digest lists its items with their warning as of now."""
     message = _own_notification(notification_id)
     items = digest_items(message)
@@ -73,7 +74,7 @@ def notification(notification_id: int):
 
 @bp.post("/notifications/<int:notification_id>/read")
 @require("notification.view")
-def read_notification(notification_id: int):
+def read_notification(notification_id: int) -> ResponseReturnValue:
     message = _own_notification(notification_id)
     mark_read(current_user, notification_id)
     db.session.commit()

@@ -94,6 +94,11 @@ class Project(Base):
         return self.stage
 
     @property
+    def status_since(self) -> datetime:
+        """When the stage began, under the name the stall rules read for every kind of item."""
+        return self.stage_since
+
+    @property
     def is_closed(self) -> bool:
         return self.stage.is_closed
 

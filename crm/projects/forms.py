@@ -3,12 +3,12 @@ from wtforms import (
     DateField,
     DecimalField,
     HiddenField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from crm.core.choices import (

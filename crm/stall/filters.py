@@ -6,12 +6,14 @@ or a count costs one statement whatever the number of items.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
 
 from crm.core.timeutil import local_zone
 from crm.extensions import db
+from crm.models import Item
 from crm.stall.rules import RED, YELLOW, Rules
 from crm.stall.sql import stall_level
 
@@ -20,7 +22,7 @@ ANY = "any"
 WARNING_FILTERS = {RED: "红灯", YELLOW: "黄灯", ANY: "红灯或黄灯"}
 
 
-def current_level(model) -> sa.ColumnElement:
+def current_level(model: type[Item]) -> sa.ColumnElement[str | None]:
     """stall_level(model) now: 'red', 'yellow' or NULL per row.
 
     Within a request it is built once (one rules query, one calendar), so a list's filter and its
@@ -35,11 +37,11 @@ def current_level(model) -> sa.ColumnElement:
     return levels[model]
 
 
-def _level_now(model) -> sa.ColumnElement:
+def _level_now(model: type[Item]) -> sa.ColumnElement[str | None]:
     return stall_level(model, datetime.now(UTC), Rules.load(db.session), local_zone())
 
 
-def warning_clause(model, warning: str) -> sa.ColumnElement[bool]:
+def warning_clause(model: type[Item], warning: str) -> sa.ColumnElement[bool]:
     """Rows of model at the warning filter's level (red, yellow, or any of the two)."""
     level = current_level(model)
     if warning == ANY:
@@ -59,14 +61,14 @@ class LevelCounts:
         return bool(self.red or self.yellow)
 
 
-def level_counts(model, filtered: sa.Select) -> LevelCounts:
+def level_counts(model: type[Item], filtered: sa.Select[Any]) -> LevelCounts:
     """Red and yellow counts over the rows of filtered (a select of model with its WHERE clauses)."""
     inner = filtered.with_only_columns(current_level(model).label("level")).order_by(None).subquery()
     red, yellow = db.session.execute(sa.select(*counted(inner.c.level))).one()
     return LevelCounts(red, yellow)
 
 
-def counted(level) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
+def counted(level: sa.ColumnElement[str | None]) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
     """count(red), count(yellow) over a level column (aggregates, 0 when there is no row)."""
     return (
         sa.func.count(sa.case((level == RED, 1))).label("red"),

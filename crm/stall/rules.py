@@ -33,14 +33,18 @@ follow-up date an officer set still has to be kept, so 跟进逾期 applies to t
 the default escalation_days).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, scoped_session
 
 from crm.core.timeutil import BUREAU_ZONE, local_date
 from crm.core.workdays import WorkCalendar
+from crm.models.enums import ProjectStage, TargetStatus
 from crm.models.reminders import StallRule
 
 # SPEC §4 defaults: working days without a follow-up per status/stage, then more until red.
@@ -62,6 +66,31 @@ YELLOW, RED = "yellow", "red"
 LEVEL_LABELS = {YELLOW: "黄灯", RED: "红灯"}
 
 
+class Tracked(Protocol):
+    """What the rules read of an item: a TargetCompany or Project, or one as it stood (crm.reports.asof).
+
+    A project also has planned_start_on and planned_completion_on, read where present.
+    """
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def status(self) -> TargetStatus | ProjectStage: ...
+
+    @property
+    def status_since(self) -> datetime: ...
+
+    @property
+    def is_closed(self) -> bool: ...
+
+    @property
+    def last_follow_up_on(self) -> date | None: ...
+
+    @property
+    def next_follow_up_on(self) -> date | None: ...
+
+
 @dataclass(frozen=True)
 class Rule:
     limit_days: int | None  # None: no follow-up limit (暂缓)
@@ -77,7 +106,7 @@ class Rules:
     )
 
     @classmethod
-    def load(cls, session) -> "Rules":
+    def load(cls, session: Session | scoped_session[Any]) -> "Rules":
         """One query: the admin's StallRule rows, SPEC defaults for any status without one."""
         by_key = {key: Rule(days) for key, days in DEFAULT_LIMITS.items()}
         for row in session.scalars(sa.select(StallRule)):
@@ -112,7 +141,7 @@ class Stall:
 
     @property
     def level_label(self) -> str:
-        return LEVEL_LABELS.get(self.level, "")
+        return LEVEL_LABELS.get(self.level, "") if self.level else ""
 
     @property
     def labels(self) -> list[str]:
@@ -134,13 +163,12 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def status_start(item, zone: ZoneInfo = BUREAU_ZONE) -> date:
+def status_start(item: Tracked, zone: ZoneInfo = BUREAU_ZONE) -> date:
     """The local day the item's current status (target) or stage (project) began."""
-    moment = getattr(item, "stage_since", None) or item.status_since
-    return local_date(moment, zone)
+    return local_date(item.status_since, zone)
 
 
-def earliest_relevant_day(item, zone: ZoneInfo = BUREAU_ZONE) -> date:
+def earliest_relevant_day(item: Tracked, zone: ZoneInfo = BUREAU_ZONE) -> date:
     """The first day a calendar for evaluating item must cover."""
     days = [status_start(item, zone) - timedelta(1)]
     for name in ("next_follow_up_on", "last_follow_up_on", "planned_start_on", "planned_completion_on"):
@@ -150,7 +178,7 @@ def earliest_relevant_day(item, zone: ZoneInfo = BUREAU_ZONE) -> date:
     return min(days)
 
 
-def calendar_for(items, as_of: datetime, zone: ZoneInfo = BUREAU_ZONE) -> WorkCalendar:
+def calendar_for(items: Iterable[Tracked], as_of: datetime, zone: ZoneInfo = BUREAU_ZONE) -> WorkCalendar:
     """One calendar (one overrides query) that covers evaluating every item at as_of."""
     today = local_date(as_of, zone)
     first = min((earliest_relevant_day(item, zone) for item in items), default=today)
@@ -158,7 +186,7 @@ def calendar_for(items, as_of: datetime, zone: ZoneInfo = BUREAU_ZONE) -> WorkCa
 
 
 def stall_reasons(
-    item, today: date, rule: Rule, calendar: WorkCalendar, zone: ZoneInfo = BUREAU_ZONE
+    item: Tracked, today: date, rule: Rule, calendar: WorkCalendar, zone: ZoneInfo = BUREAU_ZONE
 ) -> list[Reason]:
     status = item.status.value
     started = status_start(item, zone)
@@ -184,7 +212,7 @@ def stall_reasons(
 
 
 def evaluate(
-    item,
+    item: Tracked,
     as_of: datetime,
     rules: Rules | None = None,
     calendar: WorkCalendar | None = None,
@@ -208,16 +236,18 @@ def evaluate(
     stalled = calendar.between(first.deadline, today)
     red = stalled > rule.escalation_days
     planned_start = getattr(item, "planned_start_on", None)
-    if any(r.code == NOT_STARTED for r in reasons) and today >= add_months(
-        planned_start, MISSED_START_RED_MONTHS
+    if (
+        planned_start is not None
+        and any(r.code == NOT_STARTED for r in reasons)
+        and today >= add_months(planned_start, MISSED_START_RED_MONTHS)
     ):
         red = True
     return Stall(RED if red else YELLOW, tuple(reasons), first.since, stalled)
 
 
-def episode_key(item, stall: Stall) -> str | None:
+def episode_key(item: Tracked, stall: Stall) -> str | None:
     """A stable key of the item's current stall episode (e.g. for exactly-once delivery)."""
-    if not stall.is_stalled:
+    if stall.since is None:  # not stalled
         return None
     kind = "project" if hasattr(item, "stage") else "target"
     return f"{kind}:{item.id}:{stall.since.isoformat()}"

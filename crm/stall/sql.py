@@ -10,17 +10,21 @@ bisection over the calendar, and the SQL is plain date comparisons. tests/test_s
 checks the expression against evaluate() on generated items.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from crm.core.timeutil import local_date, utc_moment
 from crm.core.workdays import WorkCalendar
-from crm.models import Project, ProjectStage, TargetCompany, TargetStatus
+from crm.models import Item, Project, ProjectStage, TargetCompany, TargetStatus
 from crm.stall.rules import MISSED_START_RED_MONTHS, RED, YELLOW, Rule, Rules, add_months
 
 # The admin's largest limit + escalation (crm.admin.calendar_views.RuleForm) fits well inside.
@@ -36,20 +40,21 @@ class local_day(FunctionElement):
 
 
 @compiles(local_day)
-def _local_day_sqlite(element, compiler, **kw):
+def _local_day_sqlite(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite stores the naive UTC time; Asia/Shanghai has had a fixed offset since 1991.
     column, _zone, modifier = element.clauses
     return f"date({compiler.process(column, **kw)}, {compiler.process(modifier, **kw)})"
 
 
 @compiles(local_day, "postgresql")
-def _local_day_postgresql(element, compiler, **kw):
+def _local_day_postgresql(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
     column, zone, _modifier = element.clauses
     return f"CAST(({compiler.process(column, **kw)} AT TIME ZONE {compiler.process(zone, **kw)}) AS DATE)"
 
 
-def local_day_of(column, zone: ZoneInfo, moment: datetime) -> local_day:
-    minutes = int(moment.astimezone(zone).utcoffset().total_seconds() // 60)
+def local_day_of(column: QueryableAttribute[datetime], zone: ZoneInfo, moment: datetime) -> local_day:
+    offset = moment.astimezone(zone).utcoffset() or timedelta()  # None only for a naive moment
+    minutes = int(offset.total_seconds() // 60)
     return local_day(column, sa.literal(zone.key), sa.literal(f"{minutes:+d} minutes"))
 
 
@@ -57,7 +62,7 @@ def local_day_of(column, zone: ZoneInfo, moment: datetime) -> local_day:
 class Start:
     """When an item's status or stage began (a UTC timestamp column), for comparing with days."""
 
-    column: sa.ColumnElement
+    column: QueryableAttribute[datetime]
     day: local_day  # its local calendar day, for comparing with another column
     zone: ZoneInfo
 
@@ -76,7 +81,7 @@ class Thresholds:
     quiet_red: date | None  # last reference day whose 超期未跟进 deadline is on or before `red`
 
 
-def _largest(low: date, high: date, holds) -> date | None:
+def _largest(low: date, high: date, holds: Callable[[date], bool]) -> date | None:
     """The largest day in [low, high] for which holds (true up to some day, false after)."""
     if not holds(low):
         return None
@@ -93,19 +98,26 @@ def thresholds(today: date, rule: Rule, calendar: WorkCalendar) -> Thresholds:
     low = calendar.first
     now = calendar.count(today)
     red = _largest(low, today, lambda d: now - calendar.count(d) > rule.escalation_days)
+    if red is None:  # LOOKBACK_DAYS covers the largest escalation an admin can set
+        raise ValueError(
+            f"escalation_days {rule.escalation_days} exceeds the lookback of {LOOKBACK_DAYS} days"
+        )
     if rule.limit_days is None:
         return Thresholds(None, red, None)
-    quiet = _largest(low, today, lambda r: now - calendar.count(r) > rule.limit_days)
+    limit = rule.limit_days
+    quiet = _largest(low, today, lambda r: now - calendar.count(r) > limit)
     red_count = calendar.count(red)
-    quiet_red = _largest(low, today, lambda r: calendar.count(r) + rule.limit_days <= red_count)
+    quiet_red = _largest(low, today, lambda r: calendar.count(r) + limit <= red_count)
     return Thresholds(quiet, red, quiet_red)
 
 
-def _on_or_before(value, day: date | None) -> sa.ColumnElement[bool]:
+def _on_or_before(value: QueryableAttribute[date | None], day: date | None) -> sa.ColumnElement[bool]:
     return value <= day if day is not None else sa.false()
 
 
-def stall_level(model, as_of: datetime, rules: Rules, zone: ZoneInfo) -> sa.ColumnElement:
+def stall_level(
+    model: type[Item], as_of: datetime, rules: Rules, zone: ZoneInfo
+) -> sa.ColumnElement[str | None]:
     """'red', 'yellow' or NULL for each row of model (TargetCompany or Project) at as_of."""
     today = local_date(as_of, zone)
     calendar = WorkCalendar(today - timedelta(days=LOOKBACK_DAYS), today)
@@ -127,20 +139,22 @@ def stall_level(model, as_of: datetime, rules: Rules, zone: ZoneInfo) -> sa.Colu
             red_parts.append(
                 sa.and_(planned <= limits.red, started.on_or_before(limits.red + timedelta(days=1)))
             )
-        if value == ProjectStage.SIGNED:
-            red_parts.append(sa.and_(_on_or_before(planned, missed), started.on_or_before(today)))
+            if value == ProjectStage.SIGNED:  # 红灯 once the planned start is missed by three months
+                red_parts.append(sa.and_(_on_or_before(planned, missed), started.on_or_before(today)))
         stalled.append(sa.and_(status == value, sa.or_(*yellow_parts)))
         red.append(sa.and_(status == value, sa.or_(*red_parts)))
     return sa.case((sa.or_(*red), RED), (sa.or_(*stalled), YELLOW), else_=sa.null())
 
 
-MILESTONES = {
+MILESTONES: dict[ProjectStage | TargetStatus, QueryableAttribute[date | None]] = {
     ProjectStage.SIGNED: Project.planned_start_on,
     ProjectStage.BUILDING: Project.planned_completion_on,
 }
 
 
-def _conditions(model, started: Start, today: date, limits: Thresholds) -> tuple[list, list]:
+def _conditions(
+    model: type[Item], started: Start, today: date, limits: Thresholds
+) -> tuple[list[sa.ColumnElement[bool]], list[sa.ColumnElement[bool]]]:
     """跟进逾期 and 超期未跟进 as (stalled, red) conditions."""
     nxt, last = model.next_follow_up_on, model.last_follow_up_on
     overdue = sa.and_(nxt.is_not(None), nxt >= started.day)
@@ -150,7 +164,7 @@ def _conditions(model, started: Start, today: date, limits: Thresholds) -> tuple
     )
 
 
-def _quiet(started: Start, last, day: date | None) -> sa.ColumnElement[bool]:
+def _quiet(started: Start, last: QueryableAttribute[date | None], day: date | None) -> sa.ColumnElement[bool]:
     """超期未跟进 by day: max(last follow-up, stage start) on or before day (never without a limit)."""
     if day is None:
         return sa.false()

@@ -1,12 +1,12 @@
 from wtforms import (
     DecimalField,
     HiddenField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from crm.core.choices import cluster_choices, int_or_none, owner_choices_for_form, segment_choices

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from crm.core.choices import region_choices
 from crm.core.permissions import in_scope, scope_clause
 from crm.extensions import db
-from crm.models import Cluster, ClusterStatus, Project, TargetCompany, User
+from crm.models import Cluster, ClusterStatus, Item, Project, TargetCompany, User
 from crm.stall.filters import LevelCounts, counted, current_level
 
 NONE = LevelCounts()
@@ -35,7 +35,7 @@ class Overview:
         return not (self.total.targets or self.total.projects)
 
 
-def grouped_counts(model, user: User) -> dict[tuple[int, int], LevelCounts]:
+def grouped_counts(model: type[Item], user: User) -> dict[tuple[int, int], LevelCounts]:
     """{(region id, cluster id): red/yellow counts} of model's items in the user's scope (one query)."""
     inner = (
         sa.select(model.region_id, model.cluster_id, current_level(model).label("level"))
