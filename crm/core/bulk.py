@@ -38,15 +38,15 @@ def bulk_reassign(model: type[ItemT]) -> ResponseReturnValue:
     ).all()
     for item in items:
         authorize(f"{kind}.assign", item)
-    new_owner = db.session.get(User, form.owner_id.data or 0)
     try:
-        reassign_all(items, new_owner, current_user, form.note.data or "")
+        new_owner = reassign_all(
+            items, db.session.get(User, form.owner_id.data or 0), current_user, form.note.data or ""
+        )
         db.session.commit()
     except Invalid as error:
         db.session.rollback()
         flash(f"未改派任何{noun}：" + "；".join(error.problems.values()), "danger")
     else:
-        assert new_owner is not None  # reassign_all refuses a missing owner
         flash(
             f"已将 {len(items)} {counter}{noun}改派给 {new_owner.display_name}，并已通知本人。",
             "success",

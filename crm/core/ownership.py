@@ -68,8 +68,8 @@ def reassign(item: Item, new_owner: User, actor: User, note: str) -> None:
     )
 
 
-def reassign_all(items: Sequence[Item], new_owner: User | None, actor: User, note: str) -> None:
-    """Hand every item to new_owner, or none of them (Invalid lists each refusal)."""
+def reassign_all(items: Sequence[Item], new_owner: User | None, actor: User, note: str) -> User:
+    """Hand every item to new_owner, or none of them (Invalid lists each refusal); the new owner."""
     if new_owner is None:
         raise Invalid({"owner_id": "请选择新责任人。"})
     problems = {}
@@ -82,6 +82,7 @@ def reassign_all(items: Sequence[Item], new_owner: User | None, actor: User, not
             item.version += 1  # a form opened before the handover must not overwrite it
     if problems:
         raise Invalid(problems)
+    return new_owner
 
 
 def open_item_count(user: User) -> int:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,7 +24,7 @@ from crm.core.forms import Form, two_decimals
 from crm.models import ProblemCategory, ProblemStatus, ProjectStage, User
 
 
-def _amount(label: str):
+def _amount(label: str) -> DecimalField:
     return DecimalField(
         label, places=2, validators=[Optional(), NumberRange(min=0, message="不能为负数。"), two_decimals]
     )
@@ -51,7 +53,7 @@ class ProjectForm(Form):
     version = HiddenField()
     submit = SubmitField("保存")
 
-    def __init__(self, actor: User, *args, **kwargs):
+    def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cluster_id.choices = cluster_choices()
         self.segment_id.choices = segment_choices()

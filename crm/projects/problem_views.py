@@ -1,7 +1,10 @@
 """要素保障: the city-wide list of problems to coordinate, raising a problem and moving it along."""
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -36,7 +39,7 @@ def problems():
     )
 
 
-def _flash_errors(messages) -> None:
+def _flash_errors(messages: Iterable[str]) -> None:
     flash("；".join(messages), "danger")
 
 
@@ -46,7 +49,7 @@ def _problems_anchor(project_id: int) -> str:
 
 @bp.post("/<int:project_id>/problems")
 @require("project.view")
-def raise_problem(project_id: int):
+def raise_problem(project_id: int) -> ResponseReturnValue:
     project = authorize("project.problem", db.session.get(Project, project_id))
     form = ProblemForm()
     if not form.validate_on_submit():
@@ -71,11 +74,13 @@ def raise_problem(project_id: int):
 
 @bp.post("/problems/<int:problem_id>/status")
 @require("project.view")
-def move_problem(problem_id: int):
+def move_problem(problem_id: int) -> ResponseReturnValue:
     problem = db.session.scalar(
         sa.select(Problem).options(joinedload(Problem.project)).where(Problem.id == problem_id)
     )
-    authorize("project.problem", problem.project if problem else None)
+    if problem is None:
+        abort(404)
+    authorize("project.problem", problem.project)
     form = ProblemStatusForm()
     back = safe_back() or _problems_anchor(problem.project_id)
     if not form.validate_on_submit():

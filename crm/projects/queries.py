@@ -65,7 +65,7 @@ class ProjectFilters(ListFilters):
             landmark=args.get("landmark") == "1",
             overdue=args.get("overdue") == "1",
             warning=args.get("warning", "") if args.get("warning") in WARNING_FILTERS else "",
-            sort=args.get("sort") if args.get("sort") in SORTS else "updated",
+            sort=args.get("sort", "updated") if args.get("sort") in SORTS else "updated",
         )
 
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from crm.core import history
 from crm.core.identity import name_key
@@ -69,8 +70,12 @@ class ProjectInput:
     description: str = ""
 
     def cleaned(self) -> "ProjectInput":
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        return ProjectInput(**{k: v.strip() if isinstance(v, str) else v for k, v in values.items()})
+        """Text stripped."""
+        values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name, value in values.items():
+            if isinstance(value, str):
+                values[name] = value.strip()
+        return ProjectInput(**values)
 
 
 def project_problems(data: ProjectInput, actor: User, existing: Project | None = None) -> dict[str, str]:
@@ -117,8 +122,8 @@ def project_problems(data: ProjectInput, actor: User, existing: Project | None =
     return problems
 
 
-def _values(data: ProjectInput) -> dict:
-    cluster = db.session.get(Cluster, data.cluster_id)
+def _values(data: ProjectInput) -> dict[str, Any]:
+    cluster = db.session.get_one(Cluster, data.cluster_id)  # project_problems() checked it exists
     values = {f.name: getattr(data, f.name) for f in fields(data) if f.name not in ("owner_id", "cluster_id")}
     values["cluster"] = cluster
     values["region"] = db.session.get(Region, data.region_id or cluster.region_id)
@@ -145,7 +150,9 @@ def create_project(
     return project
 
 
-def update_project(project: Project, data: ProjectInput, actor: User, expected_version) -> list[str]:
+def update_project(
+    project: Project, data: ProjectInput, actor: User, expected_version: int | str | None
+) -> list[str]:
     """Apply an edit made on expected_version; returns the changed fields."""
     check_version(project, expected_version)
     data = data.cleaned()
@@ -165,7 +172,7 @@ def update_project(project: Project, data: ProjectInput, actor: User, expected_v
 
 
 def convert_target(
-    target: TargetCompany, actor: User, name: str, total_investment: Decimal | None, version
+    target: TargetCompany, actor: User, name: str, total_investment: Decimal | None, version: int | str | None
 ) -> Project:
     """转为项目: a 在谈 project from the company, and the company becomes 已转项目 — together or not at all."""
     check_version(target, version)

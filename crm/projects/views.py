@@ -2,7 +2,9 @@
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.core import history
@@ -29,8 +31,9 @@ INPUT_FIELDS = [
 ]  # fmt: skip
 
 
-def load_project(project_id: int) -> Project | None:
-    return db.session.scalar(
+def load_project(project_id: int) -> Project:
+    """The project with what its pages show; 404 when there is none."""
+    project = db.session.scalar(
         sa.select(Project)
         .options(
             joinedload(Project.cluster),
@@ -42,9 +45,12 @@ def load_project(project_id: int) -> Project | None:
         )
         .where(Project.id == project_id)
     )
+    if project is None:
+        abort(404)
+    return project
 
 
-def _input_from(form: ProjectForm, owner_id=None) -> ProjectInput:
+def _input_from(form: ProjectForm, owner_id: int | None = None) -> ProjectInput:
     values = {name: getattr(form, name).data for name in INPUT_FIELDS}
     for name in ("name", "company_name", "leader_name", "responsible_unit", "action_plan", "description"):
         values[name] = values[name] or ""
@@ -69,12 +75,12 @@ def new():
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
 @require("project.view")
-def edit(project_id: int):
+def edit(project_id: int) -> ResponseReturnValue:
     project = authorize("project.edit", load_project(project_id))
     form = ProjectForm(current_user, obj=project)
     del form.owner_id  # the owner changes only by reassignment, with a handover note
     if request.method == "GET":
-        form.version.data = project.version
+        form.version.data = str(project.version)
     if form.validate_on_submit():
         changed = commit_or_report(
             form, lambda: update_project(project, _input_from(form), current_user, form.version.data)
@@ -85,7 +91,7 @@ def edit(project_id: int):
     return render_template("projects/form.html", form=form, project=project)
 
 
-def render_detail(project: Project, status: int = 200, **forms):
+def render_detail(project: Project, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
     entries = history.entries_for(project)
     problems = db.session.scalars(
         sa.select(Problem)
@@ -116,19 +122,19 @@ def render_detail(project: Project, status: int = 200, **forms):
 
 @bp.get("/<int:project_id>")
 @require("project.view")
-def detail(project_id: int):
+def detail(project_id: int) -> ResponseReturnValue:
     return render_detail(authorize("project.view", load_project(project_id)))
 
 
 @bp.route("/<int:project_id>/stage", methods=["GET", "POST"])
 @require("project.view")
-def move_stage(project_id: int):
+def move_stage(project_id: int) -> ResponseReturnValue:
     """The evidence form: every stage move, from the page or from a board card, goes through it."""
     project = authorize("project.stage", load_project(project_id))
     form = StageForm()
     if request.method == "GET":
         form.to.data = request.args.get("to") or project.stage.value
-        form.version.data = project.version
+        form.version.data = str(project.version)
     if form.validate_on_submit():
         move = StageMove(
             to=form.to.data,
@@ -150,7 +156,7 @@ def move_stage(project_id: int):
 
 @bp.post("/<int:project_id>/follow-ups")
 @require("project.view")
-def add_follow_up(project_id: int):
+def add_follow_up(project_id: int) -> ResponseReturnValue:
     project = authorize("project.follow_up", load_project(project_id))
     form = FollowUpForm()
     if form.validate_on_submit():
@@ -167,27 +173,28 @@ def add_follow_up(project_id: int):
 
 @bp.post("/<int:project_id>/assign")
 @require("project.view")
-def assign(project_id: int):
+def assign(project_id: int) -> ResponseReturnValue:
     project = authorize("project.assign", load_project(project_id))
     form = AssignForm(current_user)
     if form.validate_on_submit():
         new_owner = db.session.get(User, form.owner_id.data or 0)
-        done = commit_or_report(
-            form, lambda: reassign_all([project], new_owner, current_user, form.note.data), field="owner_id"
+        note = form.note.data or ""
+        owner = commit_or_report(
+            form, lambda: reassign_all([project], new_owner, current_user, note), field="owner_id"
         )
-        if done is not FAILED:
-            flash(f"已改派给 {project.owner.display_name}，并已通知本人。", "success")
+        if owner is not FAILED:
+            flash(f"已改派给 {owner.display_name}，并已通知本人。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_detail(load_project(project_id), 422, assign_form=form)
 
 
 @bp.post("/<int:project_id>/milestones")
 @require("project.view")
-def add_project_milestone(project_id: int):
+def add_project_milestone(project_id: int) -> ResponseReturnValue:
     project = authorize("project.edit", load_project(project_id))
     form = MilestoneForm()
     if form.validate_on_submit():
-        add_milestone(project, form.title.data, form.due_on.data, current_user)
+        add_milestone(project, form.title.data or "", form.due_on.data, current_user)
         db.session.commit()
         flash("已添加工作方案节点。", "success")
         return redirect(url_for("projects.detail", project_id=project.id, _anchor="plan"))
@@ -196,7 +203,7 @@ def add_project_milestone(project_id: int):
 
 @bp.post("/milestones/<int:milestone_id>/done")
 @require("project.view")
-def complete_milestone(milestone_id: int):
+def complete_milestone(milestone_id: int) -> ResponseReturnValue:
     milestone = db.session.get(Milestone, milestone_id)
     if milestone is None:
         abort(404)

@@ -1,3 +1,6 @@
+from enum import StrEnum
+from typing import Any
+
 from wtforms import (
     DecimalField,
     HiddenField,
@@ -21,7 +24,7 @@ from crm.models import (
 )
 
 
-def _choices(enum) -> list[SelectChoice]:
+def _choices(enum: type[StrEnum]) -> list[SelectChoice]:
     return [SelectChoice(m.value) for m in enum]
 
 
@@ -55,7 +58,7 @@ class TargetForm(Form):
     version = HiddenField()
     submit = SubmitField("保存")
 
-    def __init__(self, actor: User, *args, **kwargs):
+    def __init__(self, actor: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cluster_id.choices = cluster_choices()
         self.segment_id.choices = segment_choices()

@@ -67,7 +67,7 @@ class TargetFilters(ListFilters):
             country=args.get("country", "").strip()[:32],
             overdue=args.get("overdue") == "1",
             warning=args.get("warning", "") if args.get("warning") in WARNING_FILTERS else "",
-            sort=args.get("sort") if args.get("sort") in SORTS else "updated",
+            sort=args.get("sort", "updated") if args.get("sort") in SORTS else "updated",
         )
 
 

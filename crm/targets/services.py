@@ -115,10 +115,10 @@ def target_problems(data: TargetInput, actor: User, existing: TargetCompany | No
     ):
         if getattr(data, name) not in {m.value for m in vocabulary}:
             problems[name] = f"请选择{label}。"
-    for name, vocabulary in (("type_tags", COMPANY_TYPES), ("honours", HONOURS)):
-        unknown = [t for t in getattr(data, name) if t not in vocabulary]
+    for name, tags in (("type_tags", COMPANY_TYPES), ("honours", HONOURS)):
+        unknown = [t for t in getattr(data, name) if t not in tags]
         if unknown:
-            problems[name] = f"未知的标签：{'、'.join(unknown)}（可选：{'、'.join(vocabulary)}）。"
+            problems[name] = f"未知的标签：{'、'.join(unknown)}（可选：{'、'.join(tags)}）。"
     if data.intended_investment is not None and data.intended_investment < 0:
         problems["intended_investment"] = "意向投资额不能为负数。"
     if existing is None and cluster is not None:
@@ -158,7 +158,7 @@ def create_target(data: TargetInput, actor: User, note: str = "") -> TargetCompa
     problems = target_problems(data, actor)
     if problems:
         raise Invalid(problems)
-    cluster = db.session.get(Cluster, data.cluster_id)
+    cluster = db.session.get_one(Cluster, data.cluster_id)  # target_problems() checked it exists
     target = TargetCompany(status=TargetStatus.UNCONTACTED, owner_id=data.owner_id, created_by=actor)
     for name, value in _values(data, cluster).items():
         setattr(target, name, value)
@@ -189,14 +189,16 @@ EDITABLE = [
 ]
 
 
-def update_target(target: TargetCompany, data: TargetInput, actor: User, expected_version) -> list[str]:
+def update_target(
+    target: TargetCompany, data: TargetInput, actor: User, expected_version: int | str | None
+) -> list[str]:
     """Apply an edit made on version expected_version; returns the changed fields."""
     check_version(target, expected_version)
     data = data.cleaned()
     problems = target_problems(data, actor, existing=target)
     if problems:
         raise Invalid(problems)
-    cluster = db.session.get(Cluster, data.cluster_id)
+    cluster = db.session.get_one(Cluster, data.cluster_id)  # target_problems() checked it exists
     if cluster.region_id != target.region_id and target.owner is not None and not target.is_closed:
         problem = owner_problem(target.owner, cluster.region_id)
         if problem:
@@ -212,7 +214,9 @@ def update_target(target: TargetCompany, data: TargetInput, actor: User, expecte
     return changed
 
 
-def change_status(target: TargetCompany, new_status: str, actor: User, reason: str, expected_version) -> None:
+def change_status(
+    target: TargetCompany, new_status: str, actor: User, reason: str, expected_version: int | str | None
+) -> None:
     """Move the status: 已放弃 and any backward move need a reason; 已转项目 only by conversion."""
     check_version(target, expected_version)
     reason = reason.strip()

@@ -1,7 +1,8 @@
 """招商清单 pages: list, detail, create, edit, follow-up, status, assignment, export."""
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -46,7 +47,9 @@ from crm.targets.services import (
 )
 
 
-def render_target_list(filters: TargetFilters, cluster: Cluster | None = None, template="targets/list.html"):
+def render_target_list(
+    filters: TargetFilters, cluster: Cluster | None = None, template: str = "targets/list.html"
+) -> str:
     """The list page, city-wide or as a cluster's tab: queries for the page, its count, its 红灯/黄灯."""
     today = local_today()
     page = db.paginate(
@@ -89,8 +92,9 @@ def export():
     return xlsx_response(content, f"招商清单-{local_today():%Y%m%d}.xlsx")
 
 
-def _load(target_id: int) -> TargetCompany | None:
-    return db.session.scalar(
+def _load(target_id: int) -> TargetCompany:
+    """The target company with what its pages show; 404 when there is none."""
+    target = db.session.scalar(
         sa.select(TargetCompany)
         .options(
             joinedload(TargetCompany.cluster),
@@ -100,9 +104,12 @@ def _load(target_id: int) -> TargetCompany | None:
         )
         .where(TargetCompany.id == target_id)
     )
+    if target is None:
+        abort(404)
+    return target
 
 
-def _input_from(form: TargetForm, owner_id=None) -> TargetInput:
+def _input_from(form: TargetForm, owner_id: int | None = None) -> TargetInput:
     return TargetInput(
         name=form.name.data or "",
         cluster_id=form.cluster_id.data,
@@ -144,12 +151,12 @@ def new():
 
 @bp.route("/<int:target_id>/edit", methods=["GET", "POST"])
 @require("target.view")
-def edit(target_id: int):
+def edit(target_id: int) -> ResponseReturnValue:
     target = authorize("target.edit", _load(target_id))
     form = TargetForm(current_user, obj=target)
     del form.owner_id  # the owner changes only by reassignment, with a handover note
     if request.method == "GET":
-        form.version.data = target.version
+        form.version.data = str(target.version)
     if form.validate_on_submit():
         changed = commit_or_report(
             form, lambda: update_target(target, _input_from(form), current_user, form.version.data)
@@ -160,7 +167,13 @@ def edit(target_id: int):
     return render_template("targets/form.html", form=form, target=target)
 
 
-def render_detail(target: TargetCompany, follow_up_form=None, status_form=None, assign_form=None, status=200):
+def render_detail(
+    target: TargetCompany,
+    follow_up_form: FollowUpForm | None = None,
+    status_form: StatusForm | None = None,
+    assign_form: AssignForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     if status_form is None:
         status_form = StatusForm(status=target.status.value, version=target.version)
     if follow_up_form is None:
@@ -184,19 +197,19 @@ def render_detail(target: TargetCompany, follow_up_form=None, status_form=None, 
     )
 
 
-def _converted_project(target: TargetCompany):
+def _converted_project(target: TargetCompany) -> Project | None:
     return db.session.scalar(sa.select(Project).where(Project.target_id == target.id))
 
 
 @bp.get("/<int:target_id>")
 @require("target.view")
-def detail(target_id: int):
+def detail(target_id: int) -> ResponseReturnValue:
     return render_detail(authorize("target.view", _load(target_id)))
 
 
 @bp.post("/<int:target_id>/follow-ups")
 @require("target.view")
-def add_follow_up(target_id: int):
+def add_follow_up(target_id: int) -> ResponseReturnValue:
     target = authorize("target.follow_up", _load(target_id))
     form = FollowUpForm()
     if form.validate_on_submit():
@@ -213,7 +226,7 @@ def add_follow_up(target_id: int):
 
 @bp.post("/<int:target_id>/status")
 @require("target.view")
-def set_status(target_id: int):
+def set_status(target_id: int) -> ResponseReturnValue:
     target = authorize("target.status", _load(target_id))
     form = StatusForm()
     if form.validate_on_submit():
@@ -231,16 +244,17 @@ def set_status(target_id: int):
 
 @bp.post("/<int:target_id>/assign")
 @require("target.view")
-def assign(target_id: int):
+def assign(target_id: int) -> ResponseReturnValue:
     target = authorize("target.assign", _load(target_id))
     form = AssignForm(current_user)
     if form.validate_on_submit():
         new_owner = db.session.get(User, form.owner_id.data or 0)
-        done = commit_or_report(
-            form, lambda: reassign_all([target], new_owner, current_user, form.note.data), field="owner_id"
+        note = form.note.data or ""
+        owner = commit_or_report(
+            form, lambda: reassign_all([target], new_owner, current_user, note), field="owner_id"
         )
-        if done is not FAILED:
-            flash(f"已改派给 {target.owner.display_name}，并已通知本人。", "success")
+        if owner is not FAILED:
+            flash(f"已改派给 {owner.display_name}，并已通知本人。", "success")
             return redirect(url_for("targets.detail", target_id=target.id))
     return render_detail(_load(target_id), assign_form=form, status=422)
 
@@ -253,19 +267,19 @@ def bulk_assign():
 
 @bp.route("/<int:target_id>/convert", methods=["GET", "POST"])
 @require("target.view")
-def convert(target_id: int):
+def convert(target_id: int) -> ResponseReturnValue:
     """转为项目: the company becomes 已转项目 and a 在谈 project starts, in one transaction."""
     target = authorize("target.convert", _load(target_id))
     form = ConvertForm()
     if request.method == "GET":
         form.name.data = f"{target.name}投资项目"
         form.total_investment.data = target.intended_investment
-        form.version.data = target.version
+        form.version.data = str(target.version)
     if form.validate_on_submit():
         project = commit_or_report(
             form,
             lambda: convert_target(
-                target, current_user, form.name.data, form.total_investment.data, form.version.data
+                target, current_user, form.name.data or "", form.total_investment.data, form.version.data
             ),
         )
         if project is not FAILED:
