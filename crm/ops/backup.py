@@ -120,6 +120,8 @@ def restore(url: sa.URL, path: Path) -> None:
 
 def sqlite_path(url: sa.URL) -> Path:
     """The database file of a SQLite URL (Flask-SQLAlchemy has made it absolute)."""
+    if not url.database:
+        raise BackupError("内存中的 SQLite 数据库没有文件，无法备份或恢复。")
     return Path(url.database)
 
 

@@ -25,7 +25,7 @@ MAIN_TABLES = {
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="备份文件")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
 @with_appcontext
-def backup_command(output: Path, force: bool):
+def backup_command(output: Path, force: bool) -> None:
     """备份整个数据库（SQLite 在线备份；PostgreSQL 用 pg_dump 自定义格式）。"""
     try:
         summary = backup(db.engine.url, output, force)
@@ -44,7 +44,7 @@ def backup_command(output: Path, force: bool):
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--yes", is_flag=True, help="不再确认，直接恢复")
 @with_appcontext
-def restore_command(file: Path, yes: bool):
+def restore_command(file: Path, yes: bool) -> None:
     """用备份文件替换当前数据库中的全部数据（先检查文件，确认后恢复）。"""
     url = db.engine.url
     heads, known = code_revisions()

@@ -11,6 +11,7 @@ past the copied ids and the row counts of both databases are compared.
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -40,7 +41,7 @@ class CopyError(Exception):
     help="源数据库 URL，如 sqlite:////srv/crm/instance/crm.sqlite3",
 )
 @with_appcontext
-def copy_data_command(source: str):
+def copy_data_command(source: str) -> None:
     """把另一个数据库（如 SQLite）的全部数据复制到 DATABASE_URL 指定的空数据库。"""
     started = time.monotonic()
     target = db.engine
@@ -190,7 +191,8 @@ def batches(result: sa.CursorResult, table: sa.Table) -> Iterator[Sequence[sa.Ro
         return
     waiting, ordered, present = result.all(), [], set()  # small tables (chain segments): in memory
     while waiting:
-        ready, later = [], []
+        ready: list[sa.Row[Any]] = []
+        later: list[sa.Row[Any]] = []
         for row in waiting:
             refs = [(to, row._mapping[key]) for key, to in own if row._mapping[key] is not None]
             (ready if all(ref in present for ref in refs) else later).append(row)
@@ -218,7 +220,7 @@ def reset_sequences(dst: sa.Connection, tables: list[sa.Table]) -> None:
 
 def count_rows(conn: sa.Connection, table: sa.Table) -> int:
     """The number of rows in a table."""
-    return conn.scalar(sa.select(sa.func.count()).select_from(table))
+    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
 def check_counts(copied: dict[str, int], counts: dict[str, tuple[int, int]]) -> None:
@@ -253,7 +255,9 @@ def normalise(url: str) -> str:
 def same_database(one: sa.URL, other: sa.URL) -> bool:
     """Whether two URLs name the same SQLite file or the same PostgreSQL database."""
     if one.get_backend_name() == other.get_backend_name() == "sqlite":
-        return bool(other.database) and Path(one.database).resolve() == Path(other.database).resolve()
+        if not (one.database and other.database):
+            return False
+        return Path(one.database).resolve() == Path(other.database).resolve()
     keys = ("host", "port", "database")
     return one.get_backend_name() == other.get_backend_name() and all(
         getattr(one, k) == getattr(other, k) for k in keys

@@ -101,10 +101,11 @@ def build(app: Flask) -> BlockingScheduler:
 
 @click.command("scheduler")
 @with_appcontext
-def scheduler_command():
+def scheduler_command() -> None:
     """唯一的定时任务进程：工作日定时停滞扫描、失败重发。"""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = current_app._get_current_object()
+    # The app itself for the jobs, not the proxy; Flask types current_app as the app, hiding the method.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         jobs = build(app)
     except ValueError as error:

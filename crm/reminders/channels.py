@@ -16,8 +16,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formataddr
+from typing import Any
 
 from crm.models import OutgoingMessage
 
@@ -28,15 +30,15 @@ class SendError(Exception):
     """A delivery failed; the message (in Chinese where it is ours) is shown to admins."""
 
 
-def mail_configured(config) -> bool:
+def mail_configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("MAIL_SERVER"))
 
 
-def webhook_configured(config) -> bool:
+def webhook_configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("WEBHOOK_URL"))
 
 
-def send_email(message: OutgoingMessage, config) -> None:
+def send_email(message: OutgoingMessage, config: Mapping[str, Any]) -> None:
     mail = EmailMessage()
     mail["Subject"] = message.subject
     mail["From"] = formataddr(("嘉兴招商 CRM", config.get("MAIL_SENDER") or "crm@localhost"))
@@ -64,7 +66,7 @@ def signed_url(url: str, secret: str, now_ms: int | None = None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
-def post_webhook(message: OutgoingMessage, config) -> None:
+def post_webhook(message: OutgoingMessage, config: Mapping[str, Any]) -> None:
     url = config["WEBHOOK_URL"]
     if config.get("WEBHOOK_SECRET"):
         url = signed_url(url, config["WEBHOOK_SECRET"])

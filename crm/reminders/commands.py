@@ -29,7 +29,7 @@ def parse_at(value: str | None) -> datetime:
 @click.option("--dry-run", is_flag=True, help="只列出将要发送的提醒，不发送、不记录")
 @click.option("--at", "at", metavar="ISO", help="按此时刻扫描，如 2026-12-01T09:00+08:00（默认：现在）")
 @with_appcontext
-def remind_command(dry_run: bool, at: str | None):
+def remind_command(dry_run: bool, at: str | None) -> None:
     """一次停滞扫描并发送提醒。"""
     report = run(parse_at(at), dry_run=dry_run)
     click.echo(f"停滞事项 {report.stalled} 项。")

@@ -18,6 +18,7 @@ The run's clock is `as_of` ("as if at"): stall levels, claims and back-off are a
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -25,11 +26,14 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
+from crm.core.dml import execute_dml
 from crm.core.notifications import notify
 from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import (
     GROUP_RECIPIENT,
+    Item,
+    Notification,
     OutgoingMessage,
     Project,
     ReminderDelivery,
@@ -42,6 +46,8 @@ from crm.reminders import channels, digest
 from crm.reminders.digest import Entry
 from crm.stall.rules import RED, Rules, calendar_for, evaluate
 from crm.stall.sql import stall_level
+
+ItemT = TypeVar("ItemT", TargetCompany, Project)
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=5)
@@ -57,6 +63,13 @@ class Digest:
     user: User | None
     address: str
     entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def person(self) -> User:
+        """The user an in-app or e-mail digest goes to (the group's webhook digest has none)."""
+        if self.user is None:
+            raise ValueError(f"a {self.channel} digest to {self.recipient} has no user")
+        return self.user
 
 
 @dataclass
@@ -74,37 +87,42 @@ class RunReport:
 def stalled_entries(as_of: datetime) -> list[Entry]:
     """Every stalled open item at as_of, as digest entries."""
     rules, zone = Rules.load(db.session), local_zone()
-    items = []
-    for model in (TargetCompany, Project):
-        level = stall_level(model, as_of, rules, zone)
-        stmt = (
-            sa.select(model)
-            .options(joinedload(model.owner), joinedload(model.region))
-            .where(level.is_not(None))
-            .order_by(model.id)
-        )
-        items += db.session.scalars(stmt)
+    items: list[Item] = []
+    items += _stalled(TargetCompany, stall_level(TargetCompany, as_of, rules, zone))
+    items += _stalled(Project, stall_level(Project, as_of, rules, zone))
     calendar = calendar_for(items, as_of, zone)
     entries = []
     for item in items:
         stall = evaluate(item, as_of, rules, calendar, zone)
-        if stall.is_stalled:
-            entries.append(
-                Entry(
-                    item.entity_type,
-                    item.id,
-                    item.name,
-                    stall.level,
-                    "、".join(stall.labels),
-                    stall.since,
-                    stall.working_days_stalled,
-                    item.owner.display_name if item.owner else "（无）",
-                    item.owner_id,
-                    item.region.name,
-                    item.region_id,
-                )
+        if stall.level is None or stall.since is None:  # not stalled
+            continue
+        entries.append(
+            Entry(
+                item.entity_type,
+                item.id,
+                item.name,
+                stall.level,
+                "、".join(stall.labels),
+                stall.since,
+                stall.working_days_stalled,
+                item.owner.display_name if item.owner else "（无）",
+                item.owner_id,
+                item.region.name,
+                item.region_id,
             )
+        )
     return entries
+
+
+def _stalled(model: type[ItemT], level: sa.ColumnElement[str | None]) -> list[ItemT]:
+    """The items of model that the SQL rules find stalled, with owner and region loaded."""
+    stmt = (
+        sa.select(model)
+        .options(joinedload(model.owner), joinedload(model.region))
+        .where(level.is_not(None))
+        .order_by(model.id)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def plan(entries: Iterable[Entry], as_of: datetime) -> list[Digest]:
@@ -180,13 +198,13 @@ def claim(found: Digest, as_of: datetime) -> OutgoingMessage | None:
     if found.channel == "webhook":
         message.body = digest.markdown(entries, as_of, zone, base_url)
     else:
-        greeting = found.user.display_name
+        greeting = found.person.display_name
         message.body = digest.text(
             entries, greeting, as_of, zone, "" if found.channel == "inapp" else base_url
         )
     if found.channel == "inapp":
         db.session.flush()
-        note = notify(found.user, "reminder", message.subject, message.body)
+        note = notify(found.person, "reminder", message.subject, message.body)
         db.session.flush()
         note.link = f"/notifications/{note.id}"  # the digest page: its items with their current state
         message.notification_id, message.status, message.sent_at = note.id, "sent", utcnow()
@@ -209,11 +227,12 @@ def send(message: OutgoingMessage, as_of: datetime) -> bool:
         else:
             channels.post_webhook(message, config)
     except Exception as error:  # noqa: BLE001 - whatever fails, the message must not stay "sending"
+        reason = str(error)
         if not isinstance(error, channels.SendError):
             current_app.logger.exception("reminder message %s: unexpected error while sending", message.id)
-            error = f"{type(error).__name__}: {error}"
+            reason = f"{type(error).__name__}: {error}"
         message.attempts += 1
-        message.last_error = str(error)[:2000]
+        message.last_error = reason[:2000]
         if message.attempts >= MAX_ATTEMPTS:
             message.status, message.next_attempt_at = "failed", None
         else:
@@ -248,11 +267,11 @@ def retry_due(as_of: datetime) -> int:
 
 def take(message_id: int, as_of: datetime, condition: sa.ColumnElement[bool]) -> OutgoingMessage | None:
     """Mark the message 'sending' if it still meets condition; the conditional update is the lock."""
-    taken = db.session.execute(
+    taken = execute_dml(
         sa.update(OutgoingMessage)
         .where(OutgoingMessage.id == message_id, condition)
         .values(status="sending", claimed_at=as_of)
-    ).rowcount
+    )
     db.session.commit()
     return db.session.get(OutgoingMessage, message_id) if taken else None
 
@@ -276,27 +295,33 @@ def _due(as_of: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def digest_items(notification) -> list:
+def digest_items(notification: Notification) -> list[Item]:
     """The target companies and projects a 站内消息 digest listed (none for other messages)."""
     listed = (
         sa.select(ReminderDelivery.item_type, ReminderDelivery.item_id)
         .join(OutgoingMessage)
         .where(OutgoingMessage.notification_id == notification.id)
     )
-    ids = {"target": [], "project": []}
+    ids: dict[str, list[int]] = {"target": [], "project": []}
     for kind, item_id in db.session.execute(listed):
         ids[kind].append(item_id)
-    items = []
-    for model, kind in ((TargetCompany, "target"), (Project, "project")):
-        if ids[kind]:
-            stmt = sa.select(model).options(joinedload(model.owner)).where(model.id.in_(ids[kind]))
-            items += db.session.scalars(stmt.order_by(model.id))
+    items: list[Item] = []
+    items += _listed(TargetCompany, ids["target"])
+    items += _listed(Project, ids["project"])
     return items
+
+
+def _listed(model: type[ItemT], ids: list[int]) -> list[ItemT]:
+    """The items of model with these ids, in id order, owners loaded."""
+    if not ids:
+        return []
+    stmt = sa.select(model).options(joinedload(model.owner)).where(model.id.in_(ids))
+    return list(db.session.scalars(stmt.order_by(model.id)))
 
 
 def _insert_deliveries(found: Digest, message_id: int) -> set[tuple[str, int, str]]:
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    now, claimed = utcnow(), set()
+    now, claimed = utcnow(), set[tuple[str, int, str]]()
     rows = [
         {
             "item_type": e.item_type,
@@ -312,7 +337,7 @@ def _insert_deliveries(found: Digest, message_id: int) -> set[tuple[str, int, st
     ]
     if not rows:
         return claimed
-    table = ReminderDelivery.__table__
+    table = db.metadata.tables[ReminderDelivery.__tablename__]
     # One cached statement for any number of rows: SQLAlchemy batches them ("insertmanyvalues")
     # and gathers RETURNING from every batch; compiling a VALUES list per chunk cost seconds.
     stmt = insert(table).on_conflict_do_nothing().returning(table.c.item_type, table.c.item_id, table.c.level)
