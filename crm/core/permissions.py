@@ -7,7 +7,7 @@ exactly one place (RULES) and the route × role test matrix exercises it.
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar, overload
 
 import sqlalchemy as sa
 from flask import abort
@@ -143,6 +143,14 @@ def _declare(view: Callable[..., object], permission: str | None, public: bool =
     view.__dict__["permission"] = permission
     if public:
         view.__dict__["public"] = True
+
+
+@overload
+def authorize(action: str, record: None) -> NoReturn: ...
+
+
+@overload
+def authorize(action: str, record: T) -> T: ...
 
 
 def authorize(action: str, record: T | None) -> T:

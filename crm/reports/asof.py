@@ -15,17 +15,21 @@ Events count by the time they were recorded (created_at of the history row), as 
 evidence dates (签约日期, 开工日期 …) are shown beside them.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from crm.extensions import db
 from crm.models import (
     Cluster,
     FollowUp,
     HistoryEntry,
+    Item,
     Problem,
     ProblemStatus,
     Project,
@@ -36,7 +40,7 @@ from crm.models import (
 )
 from crm.reports.scope import ReportScope
 
-MODELS = {"target": TargetCompany, "project": Project}
+MODELS: dict[str, type[Item]] = {"target": TargetCompany, "project": Project}
 STATUS_FIELD = {"target": "status", "project": "stage"}
 # Stages a project "reaches" for the weekly progress: first signing, first start, completion.
 REACHED = {
@@ -102,7 +106,7 @@ class Snapshot:
     at: datetime
     items: dict[int, ItemState] = field(default_factory=dict)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ItemState]:
         return iter(self.items.values())
 
 
@@ -134,7 +138,7 @@ def _candidates(kind: str, at: datetime, scope: ReportScope) -> sa.ColumnElement
     return sa.and_(model.created_at <= at, sa.or_(scope.clause(model), model.id.in_(relocated)))
 
 
-def _columns(model) -> list:
+def _columns(model: type[Item]) -> list[sa.ColumnElement[Any] | QueryableAttribute[Any]]:
     common = ["id", "name", "owner_id", "region_id", "cluster_id", "created_at"]
     common += ["last_follow_up_on", "next_follow_up_on"]  # kept only for items never followed up
     if model is Project:
@@ -152,20 +156,22 @@ def _columns(model) -> list:
             "actual_completion_on",
         ]
         return [getattr(model, n) for n in common + extra] + [
-            model.stage.label("status"),
-            model.stage_since.label("since"),
+            Project.stage.label("status"),
+            Project.stage_since.label("since"),
         ]
     return [getattr(model, n) for n in [*common, "intended_investment"]] + [
-        model.status.label("status"),
-        model.status_since.label("since"),
+        TargetCompany.status.label("status"),
+        TargetCompany.status_since.label("since"),
     ]
 
 
-def _ids_by_name(model) -> dict[str, int]:
-    return dict(db.session.execute(sa.select(model.name, model.id)).all())
+def _ids_by_name(model: type[Cluster] | type[Region]) -> dict[str, int]:
+    return dict(db.session.execute(sa.select(model.name, model.id)).tuples().all())
 
 
-def _parse(field_name: str, text: str | None, ref: int | None, kind: str, names: dict):
+def _parse(
+    field_name: str, text: str | None, ref: int | None, kind: str, names: dict[str, dict[str, int]]
+) -> object:
     """A history value (text, as crm.core.history.as_text wrote it) back to the attribute's value."""
     if field_name == "owner_id":
         return ref
@@ -235,7 +241,7 @@ def _rewind(kind: str, states: dict[int, dict], at: datetime, names: dict) -> No
         elif field_name in state:
             state[field_name] = value
     if kind == "target":  # a target company's region is its cluster's
-        regions = dict(db.session.execute(sa.select(Cluster.id, Cluster.region_id)).all())
+        regions = dict(db.session.execute(sa.select(Cluster.id, Cluster.region_id)).tuples().all())
         for state in states.values():
             state["region_id"] = regions.get(state["cluster_id"], state["region_id"])
 

@@ -196,7 +196,7 @@ def _row_maker(cls):
     readers = [(i, read) for i, f in enumerate(fields(cls)) if (read := _reader(f.type))]
     new = object.__new__
 
-    def make(values: list):
+    def make(values: list[typing.Any]) -> typing.Any:
         if len(values) != len(names):
             raise ValueError("kept row does not match its fields")
         for i, read in readers:

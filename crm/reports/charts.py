@@ -166,7 +166,8 @@ def column_chart(
 
 
 def _legend(chart_id: str, series: Sequence[Series], left: int) -> Markup:
-    parts, x = [], left
+    parts: list[Markup] = []
+    x: float = left
     for index, s in enumerate(series):
         fill = FILLS[index % len(FILLS)].format(id=chart_id)
         parts.append(

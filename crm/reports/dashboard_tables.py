@@ -1,10 +1,11 @@
 """The head dashboard's 要素保障 table and its 12-week trend: aggregate queries, as in crm.reports.dashboard."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 from crm.extensions import db
 from crm.models import HistoryEntry, Problem, ProblemCategory, ProblemStatus, Project, TargetCompany
@@ -75,11 +76,15 @@ def trend_weeks(today: date, zone: ZoneInfo, count: int = TREND_WEEKS) -> list[I
     return [current.shifted(n - count + 1) for n in range(count)]
 
 
-def _weekly(column, weeks: list[IsoWeek], *where) -> list[int]:
+def _weekly(
+    column: QueryableAttribute[datetime], weeks: list[IsoWeek], *where: sa.ColumnElement[bool]
+) -> list[int]:
     """Rows per week by a UTC timestamp column: one statement over the window, grouped by week."""
     week = sa.case(*((column < w.end, i) for i, w in enumerate(weeks))).label("week")
     inner = sa.select(week).where(column >= weeks[0].start, column < weeks[-1].end, *where).subquery()
-    counts = dict(db.session.execute(sa.select(inner.c.week, sa.func.count()).group_by(inner.c.week)).all())
+    counts = dict(
+        db.session.execute(sa.select(inner.c.week, sa.func.count()).group_by(inner.c.week)).tuples().all()
+    )
     return [counts.get(i, 0) for i in range(len(weeks))]
 
 

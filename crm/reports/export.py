@@ -13,16 +13,22 @@ from datetime import UTC, date
 from decimal import Decimal
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Length, Mm, Pt, RGBColor
+from docx.styles.style import CharacterStyle
+from docx.table import Table, _Row
+from docx.text.paragraph import Paragraph
 
 from crm.core.exports import Column, Sheet, stamp_zip, write_xlsx
 from crm.reports.weekly import KIND_LABELS, WeeklySummary
 
 EMPTY = "（无）"
+PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)  # A4
+TOP_MARGIN, SIDE_MARGIN = Mm(25), Mm(20)
 BODY_FONT, HEADING_FONT, LATIN_FONT = "仿宋", "黑体", "Times New Roman"
 TABLE_STYLE, TABLE_TEXT = "Table Grid", "Table Text"
 UNSAFE_IN_NAME = re.compile(r"[^\w（）()·-]+")
@@ -210,11 +216,11 @@ def to_docx(summary: WeeklySummary) -> bytes:
     return stamp_zip(buffer.getvalue(), summary.as_of, summary.week.zone)
 
 
-def _set_up_page(document) -> None:
+def _set_up_page(document: DocxDocument) -> None:
     page = document.sections[0]
-    page.page_width, page.page_height = Mm(210), Mm(297)
-    page.top_margin = page.bottom_margin = Mm(25)
-    page.left_margin = page.right_margin = Mm(20)
+    page.page_width, page.page_height = PAGE_WIDTH, PAGE_HEIGHT
+    page.top_margin = page.bottom_margin = TOP_MARGIN
+    page.left_margin = page.right_margin = SIDE_MARGIN
     footer = page.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run("第 ")
@@ -224,7 +230,7 @@ def _set_up_page(document) -> None:
     footer.add_run(" 页")
 
 
-def _add_field(paragraph, instruction: str) -> None:
+def _add_field(paragraph: Paragraph, instruction: str) -> None:
     """A simple field (PAGE, NUMPAGES) that Word and WPS fill in when laying out the page."""
     field = OxmlElement("w:fldSimple")
     field.set(qn("w:instr"), instruction)
@@ -236,7 +242,7 @@ def _add_field(paragraph, instruction: str) -> None:
     paragraph._p.append(field)
 
 
-def _set_up_styles(document) -> None:
+def _set_up_styles(document: DocxDocument) -> None:
     styles = document.styles
     _set_font(styles["Normal"], BODY_FONT, Pt(12))
     language = OxmlElement("w:lang")
@@ -254,7 +260,7 @@ def _set_up_styles(document) -> None:
     table_text.paragraph_format.space_after = Pt(0)
 
 
-def _set_font(style, east_asian: str, size) -> None:
+def _set_font(style: CharacterStyle, east_asian: str, size: Length) -> None:
     """Latin and East Asian fonts in black; the template's theme fonts would override them otherwise."""
     style.font.name = LATIN_FONT
     style.font.size = size
@@ -265,10 +271,9 @@ def _set_font(style, east_asian: str, size) -> None:
     fonts.set(qn("w:eastAsia"), east_asian)
 
 
-def _add_table(document, columns: Sequence[Column], rows: list[tuple]) -> None:
+def _add_table(document: DocxDocument, columns: Sequence[Column], rows: list[tuple[object, ...]]) -> None:
     """A grid table with a bold header row; column widths in proportion to the .xlsx ones."""
-    page = document.sections[0]
-    usable = page.page_width - page.left_margin - page.right_margin
+    usable = PAGE_WIDTH - 2 * SIDE_MARGIN
     total = sum(c.width for c in columns)
     table = document.add_table(rows=1, cols=len(columns))
     table.style = TABLE_STYLE
@@ -283,14 +288,14 @@ def _add_table(document, columns: Sequence[Column], rows: list[tuple]) -> None:
     _add_rows(table, rows, style_id)
 
 
-def _fill_row(row, texts: Sequence[str], style_id: str, bold: bool = False) -> None:
+def _fill_row(row: _Row, texts: Sequence[str], style_id: str, bold: bool = False) -> None:
     for cell, text in zip(row.cells, texts, strict=True):
         paragraph = cell.paragraphs[0]
         paragraph._p.get_or_add_pPr().style = style_id
         paragraph.add_run(text).bold = bold or None
 
 
-def _add_rows(table, rows: list[tuple], style_id: str) -> None:
+def _add_rows(table: Table, rows: list[tuple[object, ...]], style_id: str) -> None:
     """Data rows as copies of one prepared row: python-docx builds each element slowly (5,000 rows in 7 s)."""
     template = table.add_row()
     _fill_row(template, ["-"] * len(template.cells), style_id)
@@ -304,7 +309,7 @@ def _add_rows(table, rows: list[tuple], style_id: str) -> None:
         table._tbl.append(tr)
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     """A cell's text: amounts with two decimals, dates as yyyy-mm-dd, nothing for None."""
     if value is None:
         return ""
@@ -315,7 +320,7 @@ def _text(value) -> str:
     return NOT_IN_XML.sub("", str(value))
 
 
-def _set_properties(document, summary: WeeklySummary) -> None:
+def _set_properties(document: DocxDocument, summary: WeeklySummary) -> None:
     """Fixed document properties: the same week and scope give the same file."""
     properties = document.core_properties
     properties.title = summary.title

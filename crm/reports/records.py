@@ -6,13 +6,13 @@ import sqlalchemy as sa
 
 from crm.core import history
 from crm.extensions import db
-from crm.models import ReportArchive, SupervisionNote, User
+from crm.models import Item, ReportArchive, SupervisionNote, User
 from crm.reports.weekly import WeeklySummary
 
 NOTE_MAX = 200
 
 
-def set_instruction(item, week_code: str, text: str, actor: User) -> SupervisionNote | None:
+def set_instruction(item: Item, week_code: str, text: str, actor: User) -> SupervisionNote | None:
     """Set (or, with empty text, remove) the item's 督办 instruction for the week; history keeps each change."""
     text = " ".join(text.split())
     if len(text) > NOTE_MAX:

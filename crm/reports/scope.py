@@ -6,12 +6,15 @@ region).
 """
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
-from crm.models import CITY_SCOPE, Cluster, Region, User
+from crm.models import CITY_SCOPE, Cluster, Item, Region, User
+
+PlaceT = TypeVar("PlaceT", Region, Cluster)
 
 
 class ScopeError(ValueError):
@@ -25,7 +28,7 @@ class ReportScope:
     cluster_id: int | None = None
     label: str = "嘉兴市"
 
-    def clause(self, model) -> sa.ColumnElement[bool]:
+    def clause(self, model: type[Item]) -> sa.ColumnElement[bool]:
         """WHERE clause for model (TargetCompany or Project) rows in this scope."""
         parts = []
         region = self.region_id or self.reader_region_id
@@ -42,7 +45,7 @@ class ReportScope:
             self.cluster_id is None or cluster_id == self.cluster_id
         )
 
-    def as_args(self) -> dict:
+    def as_args(self) -> dict[str, int]:
         return {k: v for k, v in (("region", self.region_id), ("cluster", self.cluster_id)) if v}
 
     @property
@@ -53,7 +56,9 @@ class ReportScope:
         return f"region-{self.region_id}" if self.region_id else "city"
 
 
-def resolve(reader_region: Region | None, region=None, cluster=None) -> ReportScope:
+def resolve(
+    reader_region: Region | None, region: int | str | None = None, cluster: int | str | None = None
+) -> ReportScope:
     """The scope asked for (ids or names) inside the reader's (None = whole city), or ScopeError.
 
     No choice gives the reader's own scope.
@@ -80,7 +85,7 @@ def from_args(user: User, args: MultiDict) -> ReportScope:
     return resolve(user.region, args.get("region", type=int), args.get("cluster", type=int))
 
 
-def _find(model, value):
+def _find(model: type[PlaceT], value: int | str) -> PlaceT:
     """A region or cluster by id or by exact name; ScopeError when there is none."""
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
         row = db.session.get(model, int(value))

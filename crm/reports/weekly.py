@@ -28,6 +28,7 @@ from crm.models import (
     User,
 )
 from crm.reports import asof
+from crm.reports.asof import ItemState, Snapshot
 from crm.reports.scope import ReportScope
 from crm.reports.weeks import IsoWeek
 from crm.stall.rules import RED, YELLOW, Rule, Rules, calendar_for, evaluate
@@ -196,7 +197,7 @@ def build(week: IsoWeek, scope: ReportScope, now: datetime | None = None) -> Wee
     at = min(week.end - timedelta(microseconds=1), now)
     targets = asof.snapshot("target", at, scope)
     projects = asof.snapshot("project", at, scope)
-    people = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+    people = dict(db.session.execute(sa.select(User.id, User.display_name)).tuples().all())
     places = _places()
     summary = WeeklySummary(week, scope, at)
     summary.events = _events(week, targets, projects, people, places)
@@ -231,10 +232,18 @@ def rules_at(at: datetime) -> Rules:
     return Rules(by_key)
 
 
+People = dict[int, str]  # user id → display name
+
+
+def _name(people: People, user_id: int | None) -> str:
+    """A person's name as the summary shows it; — for nobody."""
+    return people.get(user_id, "—") if user_id is not None else "—"
+
+
 def _places() -> dict[str, dict[int, str]]:
     return {
-        "region": dict(db.session.execute(sa.select(Region.id, Region.name)).all()),
-        "cluster": dict(db.session.execute(sa.select(Cluster.id, Cluster.name)).all()),
+        "region": dict(db.session.execute(sa.select(Region.id, Region.name)).tuples().all()),
+        "cluster": dict(db.session.execute(sa.select(Cluster.id, Cluster.name)).tuples().all()),
     }
 
 
@@ -242,14 +251,18 @@ def _local_day(moment: datetime, week: IsoWeek) -> date:
     return local_date(moment, week.zone)
 
 
-def _events(week, targets, projects, people, places) -> list[Event]:
-    def event(kind, state, on, investment, recorded):
+def _events(
+    week: IsoWeek, targets: Snapshot, projects: Snapshot, people: People, places: dict[str, dict[int, str]]
+) -> list[Event]:
+    def event(
+        kind: str, state: ItemState, on: date | None, investment: Decimal | None, recorded: datetime
+    ) -> Event:
         return Event(
             kind,
             state.name,
             places["region"].get(state.region_id, ""),
             places["cluster"].get(state.cluster_id, ""),
-            people.get(state.owner_id, "—"),
+            _name(people, state.owner_id),
             on,
             investment,
             _local_day(recorded, week),
@@ -279,14 +292,14 @@ def _events(week, targets, projects, people, places) -> list[Event]:
     return sorted(found, key=lambda e: (order.index(e.kind), e.recorded_on, e.name))
 
 
-def _landmarks(projects, people) -> list[Landmark]:
+def _landmarks(projects: Snapshot, people: People) -> list[Landmark]:
     rows = [
         Landmark(
             s.id,
             s.name,
             s.status.value,
             s.leader_name or "—",
-            people.get(s.owner_id, "—"),
+            _name(people, s.owner_id),
             s.last_follow_up_on,
             s.next_step,
             s.next_follow_up_on,
@@ -298,7 +311,7 @@ def _landmarks(projects, people) -> list[Landmark]:
     return sorted(rows, key=lambda r: (stage_order.index(ProjectStage(r.stage)), r.name))
 
 
-def _warnings(week, at, states, people) -> list[Warning]:
+def _warnings(week: IsoWeek, at: datetime, states: list[ItemState], people: People) -> list[Warning]:
     open_states = [s for s in states if not s.is_closed]
     if not open_states:
         return []
@@ -311,25 +324,26 @@ def _warnings(week, at, states, people) -> list[Warning]:
     found = []
     for state in open_states:
         stall = evaluate(state, at, rules, calendar, week.zone)
-        if stall.is_stalled:
-            found.append(
-                Warning(
-                    state.entity_type,
-                    state.id,
-                    state.name,
-                    stall.level,
-                    "、".join(stall.labels),
-                    stall.since,
-                    stall.working_days_stalled,
-                    people.get(state.owner_id, "—"),
-                    state.leader_name,
-                    notes.get((state.entity_type, state.id), ""),
-                )
+        if stall.level is None or stall.since is None:  # not stalled
+            continue
+        found.append(
+            Warning(
+                state.entity_type,
+                state.id,
+                state.name,
+                stall.level,
+                "、".join(stall.labels),
+                stall.since,
+                stall.working_days_stalled,
+                _name(people, state.owner_id),
+                state.leader_name,
+                notes.get((state.entity_type, state.id), ""),
             )
+        )
     return sorted(found, key=lambda w: (w.level != RED, -w.days, w.item_type, w.name))
 
 
-def _problems(at, projects) -> list[OpenProblem]:
+def _problems(at: datetime, projects: Snapshot) -> list[OpenProblem]:
     names = {s.id: s.name for s in projects}
     rows = [
         OpenProblem(
@@ -341,26 +355,26 @@ def _problems(at, projects) -> list[OpenProblem]:
     return sorted(rows, key=lambda p: (p.unit, p.raised_on, p.project))
 
 
-def _next_week(week, targets, projects, people) -> list[Upcoming]:
+def _next_week(week: IsoWeek, targets: Snapshot, projects: Snapshot, people: People) -> list[Upcoming]:
     following = week.shifted(1)
     first, last = following.monday, following.sunday
     found = [
-        Upcoming("待跟进", s.entity_type, s.name, s.next_follow_up_on, people.get(s.owner_id, "—"))
+        Upcoming("待跟进", s.entity_type, s.name, s.next_follow_up_on, _name(people, s.owner_id))
         for s in [*targets, *projects]
         if not s.is_closed and s.next_follow_up_on and first <= s.next_follow_up_on <= last
     ]
     found += [
-        Upcoming("计划开工", "project", s.name, s.planned_start_on, people.get(s.owner_id, "—"))
+        Upcoming("计划开工", "project", s.name, s.planned_start_on, _name(people, s.owner_id))
         for s in projects
         if s.status == ProjectStage.SIGNED and s.planned_start_on and first <= s.planned_start_on <= last
     ]
     return sorted(found, key=lambda u: (u.kind != "计划开工", u.on, u.name))
 
 
-def _figures(summary: WeeklySummary, targets, projects) -> list[Figure]:
+def _figures(summary: WeeklySummary, targets: Snapshot, projects: Snapshot) -> list[Figure]:
     statuses = Counter(s.status for s in targets)
     stages = Counter(s.status for s in projects)
-    invested = defaultdict(lambda: Decimal("0.00"))
+    invested: defaultdict[TargetStatus | ProjectStage, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for s in projects:
         invested[s.status] += s.total_investment or Decimal("0.00")
     levels = Counter(w.level for w in summary.warnings)

@@ -1,9 +1,11 @@
 """The weekly 调度会 summary: the page, its exports, 督办 instructions and the archive of record."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
@@ -14,7 +16,7 @@ from crm.core.forms import ConfirmForm
 from crm.core.permissions import authorize, in_scope, refuse, require, scope_clause
 from crm.core.timeutil import local_today, local_zone
 from crm.extensions import db
-from crm.models import Cluster, Project, ReportArchive, TargetCompany
+from crm.models import Cluster, Item, Project, ReportArchive, TargetCompany
 from crm.reports import bp, records
 from crm.reports.cache import weekly_summary
 from crm.reports.documents import MIMETYPES, render
@@ -22,7 +24,6 @@ from crm.reports.scope import ScopeError, from_args
 from crm.reports.weekly import PARTS, WeeklySummary
 from crm.reports.weeks import IsoWeek
 
-ITEM_MODELS = {"target": TargetCompany, "project": Project}
 WINDOW_PAGE_SIZE = 100  # rows of one summary table per page
 
 
@@ -70,7 +71,9 @@ class Window:
     def rows(self, key: str, rows: list) -> list:
         if self.part is None:
             return rows[: self.preview]
-        return self.pagination.items if key == self.part else []
+        if key != self.part or self.pagination is None:
+            return []
+        return self.pagination.items
 
 
 def _window(summary: WeeklySummary) -> Window:
@@ -130,10 +133,9 @@ def archive_weekly():
 
 @bp.post("/weekly/instructions/<kind>/<int:item_id>")
 @require("report.supervise")
-def set_instruction(kind: str, item_id: int):
+def set_instruction(kind: str, item_id: int) -> ResponseReturnValue:
     """A head's 督办 instruction on one item of the week's 通报 list."""
-    model = ITEM_MODELS.get(kind) or abort(404)
-    item = authorize("report.supervise", authorize(f"{kind}.view", db.session.get(model, item_id)))
+    item = authorize("report.supervise", authorize(f"{kind}.view", _item(kind, item_id)))
     try:
         week = IsoWeek.parse(request.form.get("week", ""), local_zone())
         records.set_instruction(item, week.code, request.form.get("text", ""), current_user)
@@ -164,12 +166,21 @@ def archive_list():
 
 @bp.get("/archive/<int:archive_id>")
 @require("report.view")
-def archive_download(archive_id: int):
+def archive_download(archive_id: int) -> ResponseReturnValue:
     record = db.session.get(ReportArchive, archive_id) or abort(404)
     if not in_scope(current_user, record.region_id):
         refuse(404, "report.view", record)
     return file_response(record.content, record.filename, MIMETYPES[record.fmt])
 
 
-def _scope_args() -> dict:
+def _item(kind: str, item_id: int) -> Item | None:
+    """The target company or project of a 通报 row; 404 for another kind."""
+    if kind == "target":
+        return db.session.get(TargetCompany, item_id)
+    if kind == "project":
+        return db.session.get(Project, item_id)
+    abort(404)
+
+
+def _scope_args() -> dict[str, Any]:
     return {k: v for k in ("region", "cluster") if (v := request.form.get(k) or request.args.get(k))}
