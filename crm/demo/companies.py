@@ -6,6 +6,7 @@ organisation code inside), also against the companies already in the database.
 
 import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -122,7 +123,7 @@ class Companies:
         identity = {"name": name, "name_key": key, "credit_code": None, "foreign_registration": registration}
         return identity | {"country": country, "hq_city": rng.choice(cities.split())}, stem
 
-    def _unique_name(self, make) -> tuple[str, str, str]:
+    def _unique_name(self, make: Callable[[int], tuple[str, str]]) -> tuple[str, str, str]:
         """A name from make(attempt) whose key no company has yet (make varies more as attempts grow)."""
         for attempt in itertools.count():
             name, short = make(attempt)

@@ -2,7 +2,9 @@
 their evidence, problems to coordinate, and the history rows that record them.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from crm.demo import project_words as pw
 from crm.demo.project_context import Context
@@ -10,6 +12,8 @@ from crm.demo.project_story import Story
 from crm.demo.targets import Person
 from crm.models import FollowUpMethod, ProblemCategory, ProblemStatus, ProjectStage
 from crm.models.projects import Project
+
+Author = Callable[[date], Person]  # who wrote on a day (the owner, or the one before a handover)
 
 NOTES = {
     ProjectStage.TALKS: pw.TALKS,
@@ -31,7 +35,9 @@ CATEGORIES = list(pw.PROBLEMS)
 CATEGORY_WEIGHTS = [pw.PROBLEMS[c][0] for c in CATEGORIES]
 
 
-def follow_ups(ctx: Context, story: Story, say: dict, author) -> tuple[list[dict], dict[date, datetime]]:
+def follow_ups(
+    ctx: Context, story: Story, say: dict[str, Any], author: Author
+) -> tuple[list[dict[str, Any]], dict[date, datetime]]:
     """The follow-up rows, and when the follow-up on each move day was written."""
     rng = ctx.rng
     moves = sorted((ctx.timeline.day(i), to) for i, _, to in story.moves)
@@ -77,7 +83,9 @@ def follow_ups(ctx: Context, story: Story, say: dict, author) -> tuple[list[dict
     return rows, moved
 
 
-def stage_moves(ctx: Context, story: Story, row: dict, author, moved: dict[date, datetime]) -> list[dict]:
+def stage_moves(
+    ctx: Context, story: Story, row: dict[str, Any], author: Author, moved: dict[date, datetime]
+) -> list[dict[str, Any]]:
     """One "stage" history row per move, with the evidence in its note."""
     history = []
     for i, old, new in story.moves:
@@ -100,7 +108,14 @@ def stage_moves(ctx: Context, story: Story, row: dict, author, moved: dict[date,
 PROBLEM_KEY = "_problem"
 
 
-def problems(ctx: Context, story: Story, row: dict, say: dict, author, history: list) -> list[dict]:
+def problems(
+    ctx: Context,
+    story: Story,
+    row: dict[str, Any],
+    say: dict[str, Any],
+    author: Author,
+    history: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
     """需协调问题, raised by the owner of the day; their raising and status moves go into history."""
     rng, tl = ctx.rng, ctx.timeline
     region_name = ctx.regions[row["region_id"]][0]
@@ -178,8 +193,14 @@ def problems(ctx: Context, story: Story, row: dict, say: dict, author, history: 
 
 
 def history_row(
-    action: str, actor: Person, at: datetime, field=None, old=None, new=None, note: str = ""
-) -> dict:
+    action: str,
+    actor: Person,
+    at: datetime,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    note: str = "",
+) -> dict[str, Any]:
     return {
         "entity_type": Project.entity_type,
         "entity_id": None,

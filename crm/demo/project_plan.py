@@ -55,7 +55,9 @@ def plan_project(ctx: Context, cluster: ClusterInfo, stage: ProjectStage, target
         staff.previous = None
 
     def author(day: date) -> Person:
-        return staff.previous if handover and day < handover else staff.owner
+        if staff.previous is not None and handover and day < handover:
+            return staff.previous
+        return staff.owner
 
     row.update(_amounts(rng, target["investment"] if target else None, say["foreign"], story))
     row.update(_four_ones(ctx, row, story, staff.owner, say))
@@ -168,7 +170,7 @@ def _project_name(ctx: Context, cluster: ClusterInfo, segment_id: int | None, sh
     """ "<short>年产20万吨锂电正极材料项目": by the segment's words, unique by name key."""
     rng = ctx.rng
     groups = pw.PROJECT_NAMES.get(cluster.industry, pw.DEFAULT_NAMES)
-    about = ctx.segment_words.get(segment_id, "")
+    about = ctx.segment_words.get(segment_id, "") if segment_id is not None else ""
     pool = next((t for keys, t in groups if keys and any(k in about for k in keys.split("|"))), None)
     templates = re.split(r"(?<=项目) ", pool or " ".join(t for _, t in groups))
     for attempt in itertools.count():
@@ -202,7 +204,7 @@ def _staff(ctx: Context, region_id: int, wanted: int | None) -> Staff:
         pool = local or city or heads
     if not pool:
         raise ValueError("有地区没有在职的招商专员或局领导可担任责任人，无法生成项目清单。")
-    person = ctx.people.get(wanted)
+    person = ctx.people.get(wanted) if wanted is not None else None
     allowed = {p.id for p in [*local, *city, *ctx.heads.get(region_id, []), *ctx.heads.get(None, [])]}
     owner = person if person and person.id in allowed else rng.choice(pool)
     others = [p for p in pool if p != owner]

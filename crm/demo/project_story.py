@@ -8,6 +8,7 @@ the past year, as for target companies (crm.demo.timeline.Timeline, whose machin
 """
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -161,7 +162,7 @@ class ProjectTimeline(Timeline):
         signed, started, done = ev.get("signed_on"), ev.get("actual_start_on"), ev.get("actual_completion_on")
         start = None
         if started:
-            start = max(signed, started + timedelta(rng.randint(-90, 30)))
+            start = max(signed or started, started + timedelta(rng.randint(-90, 30)))
         elif signed:
             late = (today - signed).days - 1
             if stage == ProjectStage.SIGNED and late >= 10 and rng.random() < 0.4:
@@ -205,7 +206,12 @@ class ProjectTimeline(Timeline):
 
 
 def milestones(
-    rng: random.Random, story: Story, created: date, today: date, latest: date, titles
+    rng: random.Random,
+    story: Story,
+    created: date,
+    today: date,
+    latest: date,
+    titles: Sequence[Sequence[str]],
 ) -> list[tuple[str, date, date | None]]:
     """2–5 consecutive steps of the 工作方案 around where the project stands: (title, due, done)."""
     ev, planned = story.evidence, story.planned

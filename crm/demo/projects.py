@@ -11,6 +11,7 @@ crm/demo/project_story.py, the words from crm/demo/project_words.py.
 import random
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -68,7 +69,7 @@ ROOM = {  # working days each stage needs before today
 def seed_projects(rng: random.Random, scale: int) -> str:
     """Add projects up to 500 × scale with everything about them; returns a summary line."""
     wanted = PROJECTS_PER_SCALE * scale
-    have = db.session.scalar(sa.select(sa.func.count()).select_from(Project))
+    have = db.session.execute(sa.select(sa.func.count()).select_from(Project)).scalar_one()
     if have >= wanted:
         return (
             f"项目清单：已有项目 {have} 个（规模 {scale} 为 {wanted} 个），"
@@ -136,7 +137,9 @@ def _load_clusters() -> tuple[dict[int, ClusterInfo], dict[int, str]]:
     counts = dict(
         db.session.execute(
             sa.select(TargetCompany.segment_id, sa.func.count()).group_by(TargetCompany.segment_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     segments = db.session.execute(
         sa.select(
@@ -144,7 +147,7 @@ def _load_clusters() -> tuple[dict[int, ClusterInfo], dict[int, str]]:
         ).order_by(ChainSegment.cluster_id, ChainSegment.sort_order, ChainSegment.id)
     ).all()
     names = {s.id: s.name for s in segments}
-    by_cluster = defaultdict(list)
+    by_cluster: defaultdict[int, list[tuple[int, str]]] = defaultdict(list)
     for s in segments:
         by_cluster[s.cluster_id] += [(s.id, s.name)] * counts.get(s.id, 0)
     rows = db.session.execute(
@@ -177,7 +180,7 @@ def _work(ctx: Context, total: int) -> list[tuple[ClusterInfo, ProjectStage, dic
         : total - sum(quotas.values())
     ]:
         quotas[stage] += 1
-    work = []
+    work: list[tuple[ClusterInfo, ProjectStage, dict[str, Any] | None]] = []
     for target in _converted_targets(total):
         room = ctx.timeline.room(target["born"])
         options = [s for s in CONVERTED_WEIGHTS if room >= ROOM[s] and quotas[s] > 0] or [ProjectStage.TALKS]
@@ -188,9 +191,9 @@ def _work(ctx: Context, total: int) -> list[tuple[ClusterInfo, ProjectStage, dic
     rng.shuffle(stages)
     formal = [c for c in ctx.clusters.values() if c.formal]
     weight = sum(c.weight for c in formal)
-    shares = [len(stages) * c.weight / weight for c in formal]
-    counts = [int(share) for share in shares]
-    for i in sorted(range(len(formal)), key=lambda i: shares[i] - counts[i], reverse=True)[
+    cluster_shares = [len(stages) * c.weight / weight for c in formal]
+    counts = [int(share) for share in cluster_shares]
+    for i in sorted(range(len(formal)), key=lambda i: cluster_shares[i] - counts[i], reverse=True)[
         : len(stages) - sum(counts)
     ]:
         counts[i] += 1
@@ -244,26 +247,31 @@ def _link_problem_moves(history: list[dict], project_ids: list[int]) -> None:
 def _insert(plans: list[Plan]) -> tuple[int, int, int, int]:
     """Insert the projects, look their ids up by name key, then insert what hangs off them."""
     rows = [plan.row for plan in plans]
-    bulk_insert(Project.__table__, rows)
+    bulk_insert(Project, rows)
     keys = [row["name_key"] for row in rows]
     found = dict(
-        db.session.execute(sa.select(Project.name_key, Project.id).where(Project.name_key.in_(keys))).all()
+        db.session.execute(sa.select(Project.name_key, Project.id).where(Project.name_key.in_(keys)))
+        .tuples()
+        .all()
     )
     ids = [found[key] for key in keys]  # new keys are unique: _project_name skips every key in use
-    follow_ups, history, problems, steps = [], [], [], []
+    follow_ups: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     for project_id, plan in zip(ids, plans, strict=True):
-        for rows, key, out in (
+        for children, key, out in (
             (plan.follow_ups, "project_id", follow_ups),
             (plan.history, "entity_id", history),
             (plan.problems, "project_id", problems),
             (plan.milestones, "project_id", steps),
         ):
-            for row in rows:
+            for row in children:
                 row[key] = project_id
-            out += rows
-    bulk_insert(FollowUp.__table__, follow_ups)
-    bulk_insert(Problem.__table__, problems)
+            out += children
+    bulk_insert(FollowUp, follow_ups)
+    bulk_insert(Problem, problems)
     _link_problem_moves(history, ids)
-    bulk_insert(HistoryEntry.__table__, history)
-    bulk_insert(Milestone.__table__, steps)
+    bulk_insert(HistoryEntry, history)
+    bulk_insert(Milestone, steps)
     return len(ids), len(problems), len(follow_ups), len(history)

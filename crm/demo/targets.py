@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from crm.demo.companies import ClusterInfo, Companies
 from crm.demo.timeline import Timeline
 from crm.extensions import db
 from crm.models import (
+    Base,
     ChainSegment,
     Cluster,
     ClusterStatus,
@@ -76,7 +78,9 @@ class Staff:
     handover: int | None = None  # index of the first follow-up by the current owner
 
     def author(self, index: int) -> Person:
-        return self.previous if self.handover is not None and index < self.handover else self.owner
+        if self.previous is not None and self.handover is not None and index < self.handover:
+            return self.previous
+        return self.owner
 
 
 @dataclass
@@ -89,7 +93,7 @@ class Plan:
 def seed_targets(rng: random.Random, scale: int) -> str:
     """Add target companies up to 2,000 × scale, with follow-ups and history; returns a summary line."""
     wanted = TARGETS_PER_SCALE * scale
-    have = db.session.scalar(sa.select(sa.func.count()).select_from(TargetCompany))
+    have = db.session.execute(sa.select(sa.func.count()).select_from(TargetCompany)).scalar_one()
     if have >= wanted:
         return f"招商清单：已有企业 {have} 家（规模 {scale} 为 {wanted} 家），本次未新增企业、跟进记录和变更记录。"
     clusters = _load_clusters(rng)
@@ -192,14 +196,17 @@ def _cluster_queue(rng: random.Random, clusters: list[ClusterInfo], total: int) 
 def _insert(plans: list[Plan]) -> tuple[int, int, int]:
     """Insert the plans' companies, look their ids up by name key, then insert follow-ups and history."""
     rows = [plan.row for plan in plans]
-    bulk_insert(TargetCompany.__table__, rows)
+    bulk_insert(TargetCompany, rows)
     keys = [row["name_key"] for row in rows]
     found = dict(
         db.session.execute(
             sa.select(TargetCompany.name_key, TargetCompany.id).where(TargetCompany.name_key.in_(keys))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
-    follow_ups, history = [], []
+    follow_ups: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
     for key, plan in zip(keys, plans, strict=True):
         for row in plan.follow_ups:
             row["target_id"] = found[key]
@@ -207,12 +214,12 @@ def _insert(plans: list[Plan]) -> tuple[int, int, int]:
             row["entity_id"] = found[key]
         follow_ups += plan.follow_ups
         history += plan.history
-    bulk_insert(FollowUp.__table__, follow_ups)
-    bulk_insert(HistoryEntry.__table__, history)
+    bulk_insert(FollowUp, follow_ups)
+    bulk_insert(HistoryEntry, history)
     return len(rows), len(follow_ups), len(history)
 
 
-def bulk_insert(table: sa.Table, rows: list[dict]) -> None:
+def bulk_insert(model: type[Base], rows: list[dict[str, Any]]) -> None:
     """One executemany INSERT; on PostgreSQL with psycopg a COPY, several times faster.
 
     COPY fires the same triggers and checks the same constraints; values go through the columns'
@@ -221,6 +228,7 @@ def bulk_insert(table: sa.Table, rows: list[dict]) -> None:
     """
     if not rows:
         return
+    table = db.metadata.tables[model.__tablename__]
     connection = db.session.connection()
     dialect = connection.dialect
     if (dialect.name, dialect.driver) != ("postgresql", "psycopg"):
@@ -229,7 +237,9 @@ def bulk_insert(table: sa.Table, rows: list[dict]) -> None:
     names = list(rows[0])
     processors = [(name, table.c[name].type.bind_processor(dialect)) for name in names]
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    assert driver is not None  # None only for an invalidated connection, not one just checked out
+    cursor = driver.cursor()
     with cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([process(row[name]) if process else row[name] for name, process in processors])
@@ -255,7 +265,7 @@ def _plan(ctx: Context, cluster: ClusterInfo) -> Plan:
     status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
     row, say = ctx.companies.make(cluster, rng.random() < FOREIGN_SHARE, status)
     staff = _staff(ctx, cluster.region_id)
-    dates, due, created_on = ctx.timeline.make(status)
+    dates, due, created_on = ctx.timeline.target_dates(status)
     if staff.previous and len(dates) >= 2:
         staff.handover = rng.randint(1, len(dates) - 1)
     else:
@@ -327,8 +337,14 @@ def _follow_up(
 
 
 def _history(
-    action: str, actor: Person, at: datetime, field=None, old=None, new=None, note: str = ""
-) -> dict:
+    action: str,
+    actor: Person,
+    at: datetime,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    note: str = "",
+) -> dict[str, Any]:
     return {
         "entity_type": TargetCompany.entity_type,
         "entity_id": None,

@@ -31,7 +31,7 @@ class Timeline:
         self.latest = self.calendar.back(today - timedelta(1), 0)  # the last working day before today
         self.window_start = today - timedelta(365)
 
-    def make(self, status: TargetStatus) -> tuple[Dates, date | None, date]:
+    def target_dates(self, status: TargetStatus) -> tuple[Dates, date | None, date]:
         """The follow-ups, oldest first, the next follow-up due now (open only), the day of creation."""
         rng, calendar = self.rng, self.calendar
         if status.is_closed:
