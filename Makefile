@@ -64,6 +64,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache  # the layers of README "Layout" (pyproject.toml [tool.importlinter])
+	$(BIN)/mypy  # types of crm/ (pyproject.toml [tool.mypy])
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
