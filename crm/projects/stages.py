@@ -40,7 +40,8 @@ class StageMove:
     evidence: dict[str, Any] = field(default_factory=dict)  # signed_on, signed_investment, ...
 
 
-def _value(project: Project, move: StageMove, name: str):
+def _value(project: Project, move: StageMove, name: str) -> Any:
+    """An evidence field as the move would leave it: the value given, else the project's own."""
     given = move.evidence.get(name)
     return given if given not in (None, "") else getattr(project, name)
 
