@@ -11,7 +11,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 @sa.event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None:
+def _sqlite_pragmas(dbapi_connection: object, _connection_record: object) -> None:
     """WAL for concurrent readers, a busy timeout for writers, and enforced foreign keys."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return

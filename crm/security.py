@@ -59,16 +59,11 @@ def start_session(now: float | None = None) -> None:
     session[LOGIN_AT] = session[SEEN_AT] = int(time.time() if now is None else now)
 
 
-def _on_login(sender: Flask, user: object, **extra: object) -> None:
+def _on_login(_sender: Flask, **_details: object) -> None:
     # Every login_user() call lands here. A login starts the clock (the login view clears the
     # session first); a password change logs the same session in again and keeps its clock.
     if LOGIN_AT not in session:
         start_session()
-
-
-def session_expired(now: float) -> bool:
-    """Whether the current session has been idle too long or has outlived its absolute lifetime."""
-    return bool(expiry_reason(now))
 
 
 def expiry_reason(now: float) -> str:

@@ -236,6 +236,3 @@ CANDIDATE_CLUSTERS = [
     ("海盐县", "精密刀具"),
     ("海宁市", "光伏"),
 ]
-
-# 主要目标: the formal clusters' 2025 added value adds up to this (亿元).
-PLAN_TOTAL_2025 = Decimal("1400")

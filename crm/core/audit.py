@@ -129,7 +129,7 @@ def _changes(obj: Base, mapper: Mapper[Base], kind: str) -> dict[str, list[objec
     return changes
 
 
-def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
+def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     rows = []
     for kind, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:

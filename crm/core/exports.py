@@ -25,7 +25,6 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from crm.core.timeutil import BUREAU_ZONE
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -147,11 +146,6 @@ def _cell(sheet: WriteOnlyWorksheet, value: object, column: Column, zone: ZoneIn
     if text[:1] != "=" and not ILLEGAL_CHARACTERS_RE.search(text):
         return text  # a plain string: openpyxl writes it as one, without a styled cell of ours
     return _text_cell(sheet, text)
-
-
-def neutralise(text: str) -> str:
-    """For CSV-like outputs: prefix formula-looking text with an apostrophe."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _letter(index: int) -> str:

@@ -268,7 +268,7 @@ def _insert(plans: list[Plan]) -> tuple[int, int, int, int]:
         ):
             for row in children:
                 row[key] = project_id
-            out += children
+            out.extend(children)
     bulk_insert(FollowUp, follow_ups)
     bulk_insert(Problem, problems)
     _link_problem_moves(history, ids)

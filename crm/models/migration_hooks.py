@@ -1,9 +1,13 @@
 """How Alembic writes and compares the app's own column types (used by migrations/env.py)."""
 
+from typing import Any, Literal
+
 import sqlalchemy as sa
+from alembic.autogenerate.api import AutogenContext
+from alembic.runtime.migration import MigrationContext
 
 
-def render_item(type_, obj, autogen_context):
+def render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Write the app's column types as their plain SQLAlchemy types.
 
     Revisions must not import application code (it changes; revisions don't). Money and
@@ -14,7 +18,13 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
+def compare_type(
+    _context: MigrationContext,
+    _inspected_column: sa.Column[Any],
+    _metadata_column: sa.Column[Any],
+    inspected_type: Any,
+    metadata_type: sa.types.TypeEngine[Any],
+) -> bool | None:
     """Compare the app's TypeDecorators by their impl, as render_item writes them."""
     if not isinstance(metadata_type, sa.types.TypeDecorator):
         return None  # Alembic's own comparison
