@@ -65,6 +65,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache  # the layers of README "Layout" (pyproject.toml [tool.importlinter])
 	$(BIN)/mypy  # types of crm/ (pyproject.toml [tool.mypy])
+	$(BIN)/vulture  # dead code in crm/ (pyproject.toml [tool.vulture], vulture_whitelist.py)
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
