@@ -52,7 +52,7 @@ def _value(value: object) -> object:
     return value
 
 
-def _context() -> dict[str, object]:
+def _actor_and_place() -> dict[str, object]:
     """Who and where: the signed-in user and the request's address, or the command line."""
     if not has_request_context():
         return {"actor_id": None, "username": "system", "ip": "", "method": "", "path": ""}
@@ -73,7 +73,7 @@ def _row(
     changes: str | dict[str, list[object]] = "",
     **context: object,
 ) -> dict[str, object]:
-    values = _context() | {k: v for k, v in context.items() if v is not None}
+    values = _actor_and_place() | {k: v for k, v in context.items() if v is not None}
     return {
         "at": utcnow(),
         "action": action,

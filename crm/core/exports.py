@@ -21,7 +21,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from crm.core.timeutil import BUREAU_ZONE
 
@@ -56,7 +58,7 @@ def write_xlsx(
     for spec in sheets:
         sheet = workbook.create_sheet(spec.title[:31])
         for index, column in enumerate(spec.columns, start=1):
-            sheet.column_dimensions[_letter(index)].width = column.width
+            sheet.column_dimensions[get_column_letter(index)].width = column.width
         sheet.freeze_panes = f"A{len(spec.preamble) + 2}"
         for number, line in enumerate(spec.preamble):
             sheet.append([_preamble_cell(sheet, line, number == 0)] if line else [])
@@ -73,8 +75,6 @@ def write_xlsx(
 
 
 def _save_dated(workbook: Workbook, moment: datetime, zone: ZoneInfo) -> bytes:
-    from openpyxl.writer.excel import ExcelWriter
-
     # workbook.save() would stamp "modified" with the current time; the writer underneath does not.
     workbook.properties.created = workbook.properties.modified = moment.astimezone(UTC).replace(tzinfo=None)
     buffer = io.BytesIO()
@@ -146,12 +146,6 @@ def _cell(sheet: WriteOnlyWorksheet, value: object, column: Column, zone: ZoneIn
     if text[:1] != "=" and not ILLEGAL_CHARACTERS_RE.search(text):
         return text  # a plain string: openpyxl writes it as one, without a styled cell of ours
     return _text_cell(sheet, text)
-
-
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
 
 
 def file_response(content: bytes, filename: str, mimetype: str) -> Response:

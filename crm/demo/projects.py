@@ -76,7 +76,7 @@ def seed_projects(rng: random.Random, scale: int) -> str:
             "本次未新增项目、需协调问题、跟进记录和变更记录。"
         )
     ctx = _context(rng)
-    work = _work(ctx, wanted - have)
+    work = _projects_to_make(ctx, wanted - have)
     totals = [0, 0, 0, 0]
     for start in range(0, len(work), CHUNK):
         plans = [plan_project(ctx, *item) for item in work[start : start + CHUNK]]
@@ -171,7 +171,7 @@ def _load_clusters() -> tuple[dict[int, ClusterInfo], dict[int, str]]:
     return clusters, segment_words
 
 
-def _work(ctx: Context, total: int) -> list[tuple[ClusterInfo, ProjectStage, dict | None]]:
+def _projects_to_make(ctx: Context, total: int) -> list[tuple[ClusterInfo, ProjectStage, dict | None]]:
     """What to make: (cluster, stage, converted target) per project, stages in the planned mix."""
     rng = ctx.rng
     shares = {stage: total * weight / 100 for stage, weight in STAGE_WEIGHTS.items()}

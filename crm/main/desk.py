@@ -72,7 +72,7 @@ def desk_items(user: User, today: date) -> Desk:
     items = [
         DeskItem(
             item,
-            _group(item, stalls[(item.entity_type, item.id)], today),
+            _urgency_group(item, stalls[(item.entity_type, item.id)], today),
             stalls[(item.entity_type, item.id)],
         )
         for item in found
@@ -114,7 +114,7 @@ def _most_urgent(
     return list(db.session.scalars(stmt.limit(limit + 1)))
 
 
-def _group(item: Item, stall: Stall, today: date) -> int:
+def _urgency_group(item: Item, stall: Stall, today: date) -> int:
     if stall.level == RED:
         return 0
     if stall.level == YELLOW:

@@ -122,7 +122,7 @@ def project_problems(data: ProjectInput, actor: User, existing: Project | None =
     return problems
 
 
-def _values(data: ProjectInput) -> dict[str, Any]:
+def _column_values(data: ProjectInput) -> dict[str, Any]:
     cluster = db.session.get_one(Cluster, data.cluster_id)  # project_problems() checked it exists
     values = {f.name: getattr(data, f.name) for f in fields(data) if f.name not in ("owner_id", "cluster_id")}
     values["cluster"] = cluster
@@ -141,7 +141,7 @@ def create_project(
     if problems:
         raise Invalid(problems)
     project = Project(stage=ProjectStage.TALKS, owner_id=data.owner_id, created_by=actor, target=target)
-    for name, value in _values(data).items():
+    for name, value in _column_values(data).items():
         setattr(project, name, value)
     project.name_key = name_key(data.name)
     db.session.add(project)
@@ -159,7 +159,7 @@ def update_project(
     problems = project_problems(data, actor, existing=project)
     if problems:
         raise Invalid(problems)
-    values = _values(data)
+    values = _column_values(data)
     if values["region"].id != project.region_id and not project.is_closed:
         problem = owner_problem(project.owner, values["region"].id)
         if problem:

@@ -169,7 +169,7 @@ def _ids_by_name(model: type[Cluster] | type[Region]) -> dict[str, int]:
     return dict(db.session.execute(sa.select(model.name, model.id)).tuples().all())
 
 
-def _parse(
+def _value_from_history(
     field_name: str, text: str | None, ref: int | None, kind: str, names: dict[str, dict[str, int]]
 ) -> object:
     """A history value (text, as crm.core.history.as_text wrote it) back to the attribute's value."""
@@ -231,7 +231,7 @@ def _rewind(kind: str, states: dict[int, dict], at: datetime, names: dict) -> No
         if state is None or (entity_id, field_name) in seen:
             continue
         seen.add((entity_id, field_name))
-        value = _parse(field_name, old_value, old_ref, kind, names)
+        value = _value_from_history(field_name, old_value, old_ref, kind, names)
         if field_name in ("status", "stage"):
             state["status"] = value
         elif field_name == "cluster":

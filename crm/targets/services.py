@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -128,7 +129,7 @@ def target_problems(data: TargetInput, actor: User, existing: TargetCompany | No
     return problems
 
 
-def _values(data: TargetInput, cluster: Cluster) -> dict:
+def _column_values(data: TargetInput, cluster: Cluster) -> dict[str, Any]:
     return {
         "name": data.name,
         "name_key": name_key(data.name),
@@ -160,7 +161,7 @@ def create_target(data: TargetInput, actor: User, note: str = "") -> TargetCompa
         raise Invalid(problems)
     cluster = db.session.get_one(Cluster, data.cluster_id)  # target_problems() checked it exists
     target = TargetCompany(status=TargetStatus.UNCONTACTED, owner_id=data.owner_id, created_by=actor)
-    for name, value in _values(data, cluster).items():
+    for name, value in _column_values(data, cluster).items():
         setattr(target, name, value)
     db.session.add(target)
     db.session.flush()
@@ -203,7 +204,7 @@ def update_target(
         problem = owner_problem(target.owner, cluster.region_id)
         if problem:
             raise Invalid({"cluster_id": f"改到该集群后责任人不再符合要求：{problem}请先改派责任人。"})
-    values = _values(data, cluster)
+    values = _column_values(data, cluster)
     values["cluster"] = cluster
     values["segment"] = db.session.get(ChainSegment, data.segment_id) if data.segment_id else None
     changed = history.apply_changes(target, {k: values[k] for k in EDITABLE}, actor)
