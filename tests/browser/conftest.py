@@ -6,6 +6,7 @@ the `app` fixture), configured as in production except for the cheap password ha
 
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -25,6 +26,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 10_000
+BROWSER_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items):
+    """The served app reads and writes through its own connections: browser tests commit for real."""
+    for item in items:
+        if BROWSER_DIR in item.path.parents:
+            item.add_marker(pytest.mark.real_commits)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """demo-data's 招商清单: 2,000 companies per scale with follow-ups and history that obey the rules.
 
 Generating is the slow part, so the module does it once (scale 1, then again to show it adds
-nothing) and keeps what the tests check as plain values: conftest's clean_database empties the
-tables after the first test.
+nothing) and keeps what the tests check as plain values: the module is real_commits, so
+conftest empties the tables after the first test.
 """
 
 import random
@@ -29,6 +29,9 @@ from crm.models import (
     TargetStatus,
     User,
 )
+
+# The module's data is made once, before its first test, and committed.
+pytestmark = pytest.mark.real_commits
 
 OPEN = {TargetStatus.UNCONTACTED, TargetStatus.CONTACTED, TargetStatus.INTERESTED}
 

@@ -1,8 +1,8 @@
 """demo-data's 项目清单: 500 projects per scale in every stage, with evidence the stage rules accept.
 
 As in test_demo.py, the module generates once (scale 1, then again to show it adds nothing) and
-keeps what the tests check as plain values: conftest's clean_database empties the tables after
-the first test.
+keeps what the tests check as plain values: the module is real_commits, so conftest empties the
+tables after the first test.
 """
 
 import random
@@ -35,6 +35,9 @@ from crm.models import (
 from crm.models.projects import Milestone, Project
 from crm.projects.stages import EVIDENCE, StageMove, move_problems
 from crm.stall.rules import DEFAULT_LIMITS
+
+# The module's data is made once, before its first test, and committed.
+pytestmark = pytest.mark.real_commits
 
 S = ProjectStage
 PLANNED = {

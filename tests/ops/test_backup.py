@@ -31,6 +31,9 @@ from tests.factories import (
     suite_url,
 )
 
+# Backups and restores read the suite's database through other connections and processes.
+pytestmark = pytest.mark.real_commits
+
 UNREACHABLE_POSTGRESQL = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 
 

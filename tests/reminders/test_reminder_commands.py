@@ -148,6 +148,7 @@ def claims_held_back(database_url: str, runs: list[subprocess.Popen]):
         engine.dispose()
 
 
+@pytest.mark.real_commits  # the runs are other processes
 def test_two_remind_processes_at_the_same_moment_deliver_everything_exactly_once(app, database_url, crowd):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRM_", "FLASK_", "DATABASE_URL"))}
     env |= {
@@ -181,6 +182,7 @@ def test_two_remind_processes_at_the_same_moment_deliver_everything_exactly_once
     assert reported == {"站内消息": digests, "电子邮件": digests, "skipped": 2 * digests}
 
 
+@pytest.mark.real_commits  # each thread has its own session and connection
 def test_two_claims_of_the_same_digest_at_once_give_it_to_exactly_one(app):
     officer = make_user(app, "officer", "南湖区", display_name="张伟")
     target = make_target(app, officer)
