@@ -55,7 +55,7 @@ def seed_command():
 def create_user_command(username, role, scope, password_stdin, display_name, email, phone):
     """Create a user. Without --password-stdin a one-time password is printed."""
 
-    password = read_password() if password_stdin else generate_password()
+    password = read_password() if password_stdin else generate_password(username)
     try:
         region = resolve_scope(scope)
         user = create_user(

@@ -37,7 +37,7 @@ def users():
 def new_user():
     form = UserForm()
     if form.validate_on_submit():
-        password = generate_password()
+        password = generate_password(form.username.data or "")
         try:
             user = create_user(
                 form.username.data or "",
@@ -120,7 +120,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         flash("操作未确认，未作任何修改。", "warning")
         return redirect(url_for("admin.users"))
-    password = generate_password()
+    password = generate_password(user.username)
     set_password(user, password)
     user.must_change_password = True
     db.session.commit()

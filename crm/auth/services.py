@@ -73,12 +73,12 @@ def password_problems(password: str, username: str = "") -> list[str]:
     return problems
 
 
-def generate_password() -> str:
-    """A random one-time password that meets the policy."""
+def generate_password(username: str = "") -> str:
+    """A random one-time password that meets the policy (not containing username, if given)."""
     alphabet = string.ascii_letters + string.digits
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(14))
-        if not password_problems(candidate) and any(c.isdigit() for c in candidate):
+        if not password_problems(candidate, username) and any(c.isdigit() for c in candidate):
             return candidate
 
 
@@ -151,7 +151,7 @@ def ensure_first_admin() -> tuple[User, str] | None:
     """Create the first administrator when there is no user at all; returns it and its password."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         return None
-    password = generate_password()
+    password = generate_password("admin")
     user = create_user(
         "admin", Role.ADMIN, None, password, display_name="系统管理员", must_change_password=True
     )

@@ -5,7 +5,9 @@ Times are stored in UTC and shown in Asia/Shanghai. Code that runs with an app a
 to BUREAU_ZONE, so they can be called without an app.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -15,7 +17,12 @@ BUREAU_ZONE = ZoneInfo("Asia/Shanghai")
 
 def local_zone(app: Flask | None = None) -> ZoneInfo:
     """The configured zone (TIMEZONE) of app, or of the current app."""
-    return ZoneInfo((app or current_app).config["TIMEZONE"])
+    return config_zone((app or current_app).config)
+
+
+def config_zone(config: Mapping[str, Any]) -> ZoneInfo:
+    """The zone a configuration names (TIMEZONE), for code handed the settings rather than the app."""
+    return ZoneInfo(config["TIMEZONE"])
 
 
 def local_today() -> date:

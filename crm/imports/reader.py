@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
+from crm.core.timeutil import config_zone
+
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
@@ -57,7 +59,7 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
-        return cls(Limits.from_config(config), ZoneInfo(config["TIMEZONE"]))
+        return cls(Limits.from_config(config), config_zone(config))
 
     @property
     def today(self) -> date:

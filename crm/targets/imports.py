@@ -8,7 +8,7 @@ update_target, so an imported company is held to exactly what the form holds it 
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, time
 from decimal import Decimal
 from enum import Enum
 
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from crm.core.identity import CODE_SET, WEIGHTS, name_key, normalize_credit_code
+from crm.core.timeutil import utc_moment
 from crm.imports.columns import (
     CLUSTER,
     OWNER,
@@ -266,7 +267,7 @@ def create(data: TargetInput, parsed: TargetRow, context: Context) -> TargetComp
     if day:
         reason = f"{context.note}（首次接触日期 {day:%Y-%m-%d}）"
         change_status(target, TargetStatus.CONTACTED.value, context.actor, reason, target.version)
-        target.status_since = datetime.combine(day, time(0), tzinfo=context.settings.zone).astimezone(UTC)
+        target.status_since = utc_moment(day, time(0), context.settings.zone)
         target.last_follow_up_on = day
     return target
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm import create_app
-from crm.auth.services import ensure_first_admin, password_problems
+from crm.auth.services import ensure_first_admin, generate_password, password_problems
 from crm.extensions import db
 from crm.models import User
 from tests.factories import PASSWORD, make_user
@@ -173,3 +173,9 @@ def test_csrf_token_is_required_when_csrf_is_on(app, database_url):
         assert db.session.scalar(sa.select(User.username).where(User.username == "li")) == "li"
     with strict.app_context():
         db.engine.dispose()
+
+
+def test_a_generated_one_time_password_never_contains_the_username_it_is_for():
+    """The policy refuses a password containing the username; a generated one must pass it every time."""
+    passwords = [generate_password("li") for _ in range(300)]
+    assert all("li" not in p.lower() and not password_problems(p, "li") for p in passwords)
