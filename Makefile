@@ -38,9 +38,11 @@ run: $(VENV)/.installed
 	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: the whole suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+## test: the whole suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL), in
+## TEST_WORKERS processes (pytest-xdist; a database each); PYTEST_ARGS="..." adds pytest options.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## bench: the performance benchmark (issue 8) on temporary databases; writes bench/results.json and .md.
 ## Not part of `make test` or .ci/run. Also BENCH_REQUESTS (30), BENCH_DATABASES ("sqlite postgresql").

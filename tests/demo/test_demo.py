@@ -30,8 +30,9 @@ from crm.models import (
     User,
 )
 
-# The module's data is made once, before its first test, and committed.
-pytestmark = pytest.mark.real_commits
+# The module's data is made once, before its first test, and committed; its tests stay on one
+# pytest-xdist worker (--dist loadgroup) so it is made once.
+pytestmark = [pytest.mark.real_commits, pytest.mark.xdist_group("demo-targets")]
 
 OPEN = {TargetStatus.UNCONTACTED, TargetStatus.CONTACTED, TargetStatus.INTERESTED}
 
