@@ -9,7 +9,7 @@ from typing import Any
 from crm.demo import project_words as pw
 from crm.demo.project_context import Context
 from crm.demo.project_story import Story
-from crm.demo.targets import Person
+from crm.demo.targets import Person, history_for
 from crm.models import FollowUpMethod, ProblemCategory, ProblemStatus, ProjectStage
 from crm.models.projects import Project
 
@@ -201,16 +201,5 @@ def history_row(
     new: object = None,
     note: str = "",
 ) -> dict[str, Any]:
-    return {
-        "entity_type": Project.entity_type,
-        "entity_id": None,
-        "action": action,
-        "field": field,
-        "old_value": old.name if isinstance(old, Person) else old,
-        "new_value": new.name if isinstance(new, Person) else new,
-        "old_ref": old.id if isinstance(old, Person) else None,
-        "new_ref": new.id if isinstance(new, Person) else None,
-        "note": note or "",
-        "actor_id": actor.id,
-        "created_at": at,
-    }
+    """A project's history row (its project id filled in on insert)."""
+    return history_for(Project.entity_type, action, actor, at, field, old, new, note)

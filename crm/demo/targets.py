@@ -271,7 +271,13 @@ def _plan(ctx: Context, cluster: ClusterInfo) -> Plan:
     else:
         staff.previous = None
     creator = staff.author(0) if rng.random() < 0.7 else staff.head
-    created = _history("created", creator, ctx.stamp(created_on, rng.randint(540, 1050)), note="新建")
+    created = history_for(
+        TargetCompany.entity_type,
+        "created",
+        creator,
+        ctx.stamp(created_on, rng.randint(540, 1050)),
+        note="新建",
+    )
     follow_ups, history = _activity(ctx, say, dates, _status_steps(rng, status, len(dates)), staff)
     history.insert(0, created)
     status_times = [h["created_at"] for h in history if h["action"] == "status"]
@@ -301,7 +307,16 @@ def _activity(
             at = ctx.stamp(occurred_on, rng.randint(510, 539))  # that morning, before the visit
             note = rng.choice(words.HANDOVER_NOTES)
             history.append(
-                _history("reassigned", staff.head, at, "owner_id", staff.previous, staff.owner, note)
+                history_for(
+                    TargetCompany.entity_type,
+                    "reassigned",
+                    staff.head,
+                    at,
+                    "owner_id",
+                    staff.previous,
+                    staff.owner,
+                    note,
+                )
             )
         author, moves = staff.author(i), steps.get(i, [])
         row = _follow_up(rng, say, current, moves, author, staff.head)
@@ -311,7 +326,11 @@ def _activity(
         for k, new in enumerate(moves):
             note = say["reason"] if new == TargetStatus.ABANDONED else words.STATUS_NOTES[new.value]
             at = row["created_at"] + timedelta(minutes=3 + 2 * k)
-            history.append(_history("status", author, at, "status", current.value, new.value, note))
+            history.append(
+                history_for(
+                    TargetCompany.entity_type, "status", author, at, "status", current.value, new.value, note
+                )
+            )
             current = new
     return follow_ups, history
 
@@ -336,7 +355,8 @@ def _follow_up(
     }
 
 
-def _history(
+def history_for(
+    entity_type: str,
     action: str,
     actor: Person,
     at: datetime,
@@ -345,8 +365,9 @@ def _history(
     new: object = None,
     note: str = "",
 ) -> dict[str, Any]:
+    """A history row of the demo (entity id filled in on insert); a Person given as old/new is a handover."""
     return {
-        "entity_type": TargetCompany.entity_type,
+        "entity_type": entity_type,
         "entity_id": None,
         "action": action,
         "field": field,
@@ -354,7 +375,7 @@ def _history(
         "new_value": new.name if isinstance(new, Person) else new,
         "old_ref": old.id if isinstance(old, Person) else None,
         "new_ref": new.id if isinstance(new, Person) else None,
-        "note": note,
+        "note": note or "",
         "actor_id": actor.id,
         "created_at": at,
     }
