@@ -59,8 +59,9 @@ def test_a_session_idle_for_31_minutes_is_ended(app, auth, client):
 def test_a_session_idle_for_29_minutes_goes_on_and_its_clock_is_refreshed(auth, client):
     auth.login()
     set_clock(client, seen_ago=29 * MINUTE)
+    asked = int(time.time())
     assert client.get("/clusters/").status_code == 200
-    assert abs(clock(client)[1] - time.time()) < 5
+    assert asked <= clock(client)[1] <= time.time()  # refreshed by that request, however long it took
     set_clock(client, seen_ago=29 * MINUTE)  # another 29 minutes: still active
     assert client.get("/clusters/").status_code == 200
 
@@ -141,11 +142,12 @@ def test_login_starts_a_fresh_session(app, client):
         session["planted"] = "by an attacker"
         session["csrf_token"] = "attacker-known-token"
         session[LOGIN_AT] = session[SEEN_AT] = int(time.time()) - 13 * HOUR
+    asked = int(time.time())
     response = client.post("/login", data={"username": "li", "password": PASSWORD})
     assert response.status_code == 302
     with client.session_transaction() as session:
         assert "planted" not in session and "csrf_token" not in session
-        assert abs(session[LOGIN_AT] - time.time()) < 5 and session[SEEN_AT] == session[LOGIN_AT]
+        assert asked <= session[LOGIN_AT] <= time.time() and session[SEEN_AT] == session[LOGIN_AT]
         assert session["_user_id"].startswith(f"{_user_id(app, 'li')}:")
     assert client.get("/clusters/").status_code == 200
 

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from crm import create_app
@@ -25,7 +25,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-TIMEOUT_MS = 10_000
+# How long a step may wait for its condition (an element, a URL, a text): only a failing step waits
+# this long, so it is generous for a busy machine.
+TIMEOUT_MS = 30_000
 BROWSER_DIR = Path(__file__).parent
 
 
@@ -81,6 +83,7 @@ def page(browser, live_server):
         base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 800}
     )
     context.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)  # expect(...) has its own default, 5 s
     page = context.new_page()
     script_errors = []
     page.on("pageerror", lambda error: script_errors.append(error))
