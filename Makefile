@@ -39,10 +39,11 @@ run: $(VENV)/.installed
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL), in
-## TEST_WORKERS processes (pytest-xdist; a database each); PYTEST_ARGS="..." adds pytest options.
+## TEST_WORKERS processes (pytest-xdist; a database each), a test file per worker at a time (its module
+## fixtures made once); PYTEST_ARGS="..." adds pytest options.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## bench: the performance benchmark (issue 8) on temporary databases; writes bench/results.json and .md.
 ## Not part of `make test` or .ci/run. Also BENCH_REQUESTS (30), BENCH_DATABASES ("sqlite postgresql").

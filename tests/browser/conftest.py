@@ -32,12 +32,10 @@ BROWSER_DIR = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items):
-    """The served app reads and writes through its own connections: browser tests commit for real.
-    Under pytest-xdist (--dist loadgroup) they share one worker, so one Chromium and one server start."""
+    """The served app reads and writes through its own connections: browser tests commit for real."""
     for item in items:
         if BROWSER_DIR in item.path.parents:
             item.add_marker(pytest.mark.real_commits)
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")

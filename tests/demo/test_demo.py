@@ -30,9 +30,8 @@ from crm.models import (
     User,
 )
 
-# The module's data is made once, before its first test, and committed; its tests stay on one
-# pytest-xdist worker (--dist loadgroup) so it is made once.
-pytestmark = [pytest.mark.real_commits, pytest.mark.xdist_group("demo-targets")]
+# The module's data is made once, before its first test, and committed.
+pytestmark = pytest.mark.real_commits
 
 OPEN = {TargetStatus.UNCONTACTED, TargetStatus.CONTACTED, TargetStatus.INTERESTED}
 

@@ -36,9 +36,8 @@ from crm.models.projects import Milestone, Project
 from crm.projects.stages import EVIDENCE, StageMove, move_problems
 from crm.stall.rules import DEFAULT_LIMITS
 
-# The module's data is made once, before its first test, and committed; its tests stay on one
-# pytest-xdist worker (--dist loadgroup) so it is made once.
-pytestmark = [pytest.mark.real_commits, pytest.mark.xdist_group("demo-projects")]
+# The module's data is made once, before its first test, and committed.
+pytestmark = pytest.mark.real_commits
 
 S = ProjectStage
 PLANNED = {

@@ -38,9 +38,8 @@ from crm.models import (
 from crm.ops.backup_commands import code_revisions
 from tests.factories import PASSWORD, build_app, everything, kind_of, make_target, make_user, suite_url
 
-# copy-data reads and writes through engines of its own; the module's source install is made once,
-# so its tests stay on one pytest-xdist worker (--dist loadgroup).
-pytestmark = [pytest.mark.real_commits, pytest.mark.xdist_group("copy-data")]
+# copy-data reads and writes through engines of its own.
+pytestmark = pytest.mark.real_commits
 
 KINDS = ["sqlite", "postgresql"]
 
