@@ -555,8 +555,17 @@ def log_in(page: Page, username: str, password: str) -> None:
     fill_login(page, username, password)
 
 
+def scripts_ran(page: Page) -> None:
+    """Wait for the current page's load event: by then its scripts (Bootstrap's, static/js/app.js) have
+    run, so a click on what they drive (a dropdown, 记录跟进 on the desk, a data-confirm button) does
+    what a person's would. Playwright clicks as soon as the element shows, which on a busy machine
+    can be before the scripts at the end of the page are fetched."""
+    page.wait_for_load_state("load")
+
+
 def log_out(page: Page) -> None:
     """Sign out through the user dropdown and check the login page is back."""
+    scripts_ran(page)
     page.locator(".navbar .dropdown-toggle").click()
     page.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(LOGIN_URL)

@@ -20,6 +20,7 @@ from tests.factories import (
     make_user,
     nav_link,
     project_state,
+    scripts_ran,
     shanghai_today,
 )
 
@@ -43,6 +44,7 @@ def log_in_to_desk(page: Page, username: str) -> None:
     log_in(page, username, PASSWORD)
     expect(page).to_have_url(DESK_URL)
     expect(page.get_by_role("heading", name="我的工作台", level=1)).to_be_visible()
+    scripts_ran(page)  # 记录跟进 opens the desk's form through static/js/app.js
 
 
 def flash(page: Page):
@@ -200,6 +202,7 @@ def test_officer_moves_a_project_raises_a_problem_and_head_reassigns_it(app, pag
     assign = page.locator("form[action$='/assign']")
     assign.get_by_label("新责任人").select_option(label="陈专员（南湖区·招商专员）")
     assign.get_by_label("交接说明").fill(note)
+    scripts_ran(page)  # the confirm comes from static/js/app.js
     dialogs = []
 
     def accept(dialog):

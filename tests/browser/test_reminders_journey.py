@@ -9,7 +9,16 @@ from playwright.sync_api import expect
 from crm.extensions import db
 from crm.models import TargetCompany
 from crm.reminders.services import run
-from tests.factories import DESK_URL, PASSWORD, log_in, make_target, make_user, nav_link, shanghai_today
+from tests.factories import (
+    DESK_URL,
+    PASSWORD,
+    log_in,
+    make_target,
+    make_user,
+    nav_link,
+    scripts_ran,
+    shanghai_today,
+)
 
 pytestmark = pytest.mark.browser
 COMPANY = "嘉兴久未跟进科技有限公司"
@@ -56,6 +65,8 @@ def test_officer_sees_the_red_badge_and_reminder_then_a_follow_up_clears_it(app,
 
     # One-click follow-up from the desk.
     nav_link(page, "工作台").click()
+    expect(page).to_have_url(DESK_URL)
+    scripts_ran(page)  # 记录跟进 opens the desk's form through static/js/app.js
     item = page.locator(".desk-item", has_text=COMPANY)
     item.get_by_role("link", name="记录跟进").click()
     form = item.locator("form")

@@ -18,6 +18,7 @@ from tests.factories import (
     make_target,
     make_user,
     nav_link,
+    scripts_ran,
     shanghai_today,
 )
 
@@ -173,6 +174,7 @@ def test_officer_imports_fixes_commits_follows_up_and_head_reassigns(app, page, 
     # Accepts every confirm from here on. The commit button's data-confirm is not shown today
     # (see test_import_commit_can_be_cancelled), so no assertion on it here.
     page.on("dialog", accept)
+    scripts_ran(page)
     commit.click()
     expect(page).to_have_url(TARGETS_URL)
     expect(page.get_by_role("alert")).to_contain_text("导入完成：新增 3 家")
@@ -276,6 +278,7 @@ def test_import_commit_can_be_cancelled(app, page, tmp_path):
         dialog.dismiss()
 
     page.on("dialog", dismiss)
+    scripts_ran(page)  # the confirm comes from static/js/app.js
     page.get_by_role("button", name="确认导入（新增 1 家）").click()
     page.wait_for_load_state()
     assert dialogs == ["确定导入吗？将新增 1 家企业。"]
