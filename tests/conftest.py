@@ -48,6 +48,9 @@ def database_url(tmp_path_factory):
     with maintenance.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{own.database}"')
+        # a test database need not survive a crash: commits (real_commits tests, migrations) don't wait
+        # for the disk
+        conn.exec_driver_sql(f'ALTER DATABASE "{own.database}" SET synchronous_commit = off')
     try:
         yield own.render_as_string(hide_password=False)
     finally:
