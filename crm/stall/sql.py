@@ -6,7 +6,7 @@ inside one query. Every stall condition compares one of the item's dates with a 
 depends only on today, the item's status/stage rule and the working-day calendar, and each is
 monotone in that date ("no follow-up for more than 15 working days" holds for every last
 follow-up on or before some day c). So the thresholds are found once per status in Python, by
-bisection over the calendar, and the SQL is plain date comparisons. tests/test_stall_query.py
+bisection over the calendar, and the SQL is plain date comparisons. tests/stall/test_stall_query.py
 checks the expression against evaluate() on generated items.
 """
 
