@@ -1,9 +1,9 @@
 """Security headers on every response, and the session clock: idle timeout and absolute lifetime.
 
-The session is Flask's signed cookie, so the clock lives in it: the login time and the time of the
-last request. Neither can be forged without the secret key; revocation of a whole account's sessions
-(deactivation, password change, an admin's "end sessions") is the session_generation check in
-crm.auth.guard.load_user and works independently of this clock.
+The clock lives in Flask's signed cookie: the login time and the time of the last request. Neither can
+be forged without the secret key. Revocation (logout, password change, deactivation, an admin's 结束会话)
+is the server-side session row (crm.auth.sessions), checked independently of this clock; a session
+that times out has its row closed too.
 """
 
 import time
@@ -11,8 +11,10 @@ import time
 from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user, user_logged_in
 
+from crm.auth import sessions
 from crm.auth.guard import STATIC_ENDPOINTS
 from crm.core import audit
+from crm.extensions import db
 
 # No inline script, no inline style, nothing from another origin: every asset is served by the app
 # (SPEC §6: the intranet has no internet). data: images are Bootstrap's own SVG icons in its CSS.
@@ -90,6 +92,8 @@ def check_session_age():
         session[SEEN_AT] = int(now)
         return None
     audit.event("session.expired", note=reason)
+    sessions.end_current(f"超时：{reason}")
+    db.session.commit()
     logout_user()
     session.clear()
     flash(TIMEOUT_MESSAGE, "warning")

@@ -62,7 +62,7 @@ def expected(kind: str, role: str, scope: str, relation: str) -> int | None:
 
 # --- endpoint -> (method, path template, roles allowed) ----------------------------------------------
 
-# {cluster}, {user} and {notification} are filled in per test.
+# {cluster}, {user}, {notification}, {lock} and {session} are filled in per test.
 ROUTES = {
     "main.index": ("GET", "/", EVERYONE),
     "clusters.index": ("GET", "/clusters/", EVERYONE),
@@ -75,6 +75,9 @@ ROUTES = {
     "admin.toggle_active": ("POST", "/admin/users/{user}/active", ADMIN),
     "admin.reset_password": ("POST", "/admin/users/{user}/reset-password", ADMIN),
     "admin.end_sessions": ("POST", "/admin/users/{user}/end-sessions", ADMIN),
+    "admin.logins": ("GET", "/admin/logins", ADMIN),
+    "admin.lift_lock": ("POST", "/admin/logins/locks/{lock}/lift", ADMIN),
+    "admin.end_session": ("POST", "/admin/logins/sessions/{session}/end", ADMIN),
     "main.notifications": ("GET", "/notifications", EVERYONE),
     "main.read_all_notifications": ("POST", "/notifications/read-all", EVERYONE),
     "main.read_notification": ("POST", "/notifications/{notification}/read", EVERYONE),  # one's own

@@ -97,7 +97,6 @@ def test_foreign_keys_are_enforced(app):
                     active=True,
                     password_hash="x",
                     must_change_password=False,
-                    session_generation=0,
                     created_at=datetime.now(UTC),
                 )
             )

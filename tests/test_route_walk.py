@@ -13,7 +13,7 @@ they are added.
 import hashlib
 import itertools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +26,8 @@ from crm.models import (
     CalendarDay,
     Cluster,
     ImportBatch,
+    LoginLock,
+    LoginSession,
     Notification,
     OutgoingMessage,
     ProblemCategory,
@@ -142,6 +144,8 @@ RECORD_RULES = {
     "admin.edit_user": route_only,
     "admin.toggle_active": route_only,
     "admin.end_sessions": route_only,
+    "admin.lift_lock": route_only,
+    "admin.end_session": route_only,
     "admin.reset_password": route_only,
     "admin.message": route_only,
     "admin.retry_message": route_only,
@@ -269,6 +273,12 @@ def _add_admin_records(world: World, users: dict) -> None:
     world.add("day_id", "any", {"day_id": day.id}, Subject("day"))
     rule_id = db.session.scalar(sa.select(sa.func.min(StallRule.id)))
     world.add("rule_id", "any", {"rule_id": rule_id}, Subject("rule"))
+    lock = LoginLock(username="walk", ip="10.0.0.9", failures=5, locked_until=utcnow() + timedelta(hours=1))
+    live = LoginSession(user_id=users["in"], token_hash="1" * 64, ip="10.0.0.9")
+    db.session.add_all([lock, live])
+    db.session.flush()
+    world.add("lock_id", "any", {"lock_id": lock.id}, Subject("lock"))
+    world.add("session_id", "any", {"session_id": live.id}, Subject("session"))
 
 
 # --- the walk -----------------------------------------------------------------------------------------

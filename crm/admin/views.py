@@ -5,7 +5,9 @@ from flask_login import current_user
 
 from crm.admin import bp
 from crm.admin.forms import UserForm
+from crm.auth import sessions
 from crm.auth.services import create_user, generate_password, resolve_scope, set_password
+from crm.core import audit
 from crm.core.forms import ConfirmForm, attach_problems
 from crm.core.ownership import owner_change_problem
 from crm.core.permissions import require
@@ -107,7 +109,8 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
         flash(problem, "danger")
     else:
         user.active = not user.active
-        user.end_sessions()  # a deactivated user's sessions end at once
+        if not user.active:
+            sessions.end_all(user, "账号已停用")  # a deactivated user's sessions end at once
         db.session.commit()
         flash(f"已{'启用' if user.active else '停用'}用户 {user.username}。", "success")
     return redirect(url_for("admin.users"))
@@ -132,7 +135,8 @@ def reset_password(user_id: int) -> ResponseReturnValue:
 def end_sessions(user_id: int) -> ResponseReturnValue:
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
-        user.end_sessions()
+        ended = sessions.end_all(user, "管理员结束会话")
         db.session.commit()
-        flash(f"已结束用户 {user.username} 的所有会话。", "success")
+        audit.event("session.ended", username=user.username, note=f"全部会话（{ended} 个）")
+        flash(f"已结束用户 {user.username} 的所有会话（{ended} 个）。", "success")
     return redirect(url_for("admin.users"))

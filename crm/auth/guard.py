@@ -1,10 +1,10 @@
 """Login required everywhere: one check before every request, failing closed."""
 
-import sqlalchemy as sa
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from crm.extensions import db, login_manager
+from crm.auth import sessions
+from crm.extensions import login_manager
 from crm.models import User
 
 # Endpoints served by extensions rather than our views.
@@ -15,15 +15,8 @@ PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout"})
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Sessions carry "id:generation"; a changed password or deactivation ends older ones."""
-    try:
-        uid, generation = (int(part) for part in user_id.split(":"))
-    except ValueError:
-        return None
-    user = db.session.scalar(sa.select(User).where(User.id == uid))
-    if user is None or not user.active or user.session_generation != generation:
-        return None
-    return user
+    """The user of an open server-side session (crm.auth.sessions), else nobody."""
+    return sessions.load(user_id)
 
 
 def check_access():

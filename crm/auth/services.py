@@ -7,48 +7,25 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
+from crm.auth import sessions
 from crm.extensions import db
 from crm.models import CITY_SCOPE, Region, Role, User
 
 MIN_PASSWORD_LENGTH = 10
-COMMON_PASSWORDS = frozenset(
-    [
-        "password",
-        "password1",
-        "password123",
-        "passw0rd",
-        "1234567890",
-        "12345678910",
-        "123456789a",
-        "qwertyuiop",
-        "qwerty123456",
-        "1qaz2wsx3edc",
-        "1q2w3e4r5t",
-        "1q2w3e4r5t6y",
-        "a123456789",
-        "abc1234567",
-        "abcd123456",
-        "aa12345678",
-        "admin12345",
-        "admin123456",
-        "administrator",
-        "iloveyou123",
-        "woaini1314",
-        "woaini520",
-        "5201314520",
-        "zxcvbnm123",
-        "qazwsxedc123",
-        "asdfghjkl1",
-        "jiaxing123",
-        "jiaxing2026",
-        "zhaoshang123",
-        "welcome123",
-        "changeme123",
-        "p@ssw0rd123",
-        "letmein1234",
-    ]
-)
+MIN_STRENGTH = 3  # zxcvbn's score 0–4; 3 = "safely unguessable", about 10^8 guesses or more
+# Words an attacker of this CRM tries first, besides zxcvbn's own lists of common passwords, words and names.
+SITE_WORDS = ("jiaxing", "jx", "zhaoshang", "zs", "jxzs", "crm", "admin", "nanhu", "xiuzhou", "2026", "2027")
+# What zxcvbn's match patterns mean, in the words of the message.
+WEAK_PATTERNS = {
+    "dictionary": "常见密码或常用词、姓名",
+    "spatial": "键盘上相邻的按键（如 qwerty、1qaz2wsx）",
+    "repeat": "重复的字符或片段（如 aaa、abcabc）",
+    "sequence": "连续的字符（如 abc、123456）",
+    "regex": "年份等固定写法",
+    "date": "日期",
+}
 
 
 @lru_cache
@@ -62,8 +39,8 @@ def password_problems(password: str, username: str = "") -> list[str]:
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
-    if password.lower() in COMMON_PASSWORDS:
-        problems.append("密码过于常见，请换一个。")
+    elif weakness := _guessable(password, username):
+        problems.append(weakness)
     if username and username.lower() in password.lower():
         problems.append("密码不能包含用户名。")
     has_letter = any(c.isalpha() for c in password)
@@ -71,6 +48,18 @@ def password_problems(password: str, username: str = "") -> list[str]:
     if not (has_letter and has_other):
         problems.append("密码须同时包含字母和数字或符号。")
     return problems
+
+
+def _guessable(password: str, username: str) -> str:
+    """Why zxcvbn finds password easy to guess (Chinese), or "" when it is strong enough."""
+    result = zxcvbn(password, user_inputs=[username, *SITE_WORDS])
+    if result["score"] >= MIN_STRENGTH:
+        return ""
+    found = dict.fromkeys(
+        WEAK_PATTERNS[m["pattern"]] for m in result["sequence"] if m["pattern"] in WEAK_PATTERNS
+    )
+    because = f"（含有{'、'.join(found)}）" if found else ""
+    return f"密码太容易被猜到{because}，请换一个更长、更无规律的密码，例如几个不相关的词加数字和符号。"
 
 
 def generate_password(username: str = "") -> str:
@@ -83,9 +72,9 @@ def generate_password(username: str = "") -> str:
 
 
 def set_password(user: User, password: str) -> None:
-    """Store a new password hash and end the user's other sessions."""
+    """Store a new password hash and end every session of the user (the caller commits)."""
     user.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
-    user.end_sessions()
+    sessions.end_all(user, "密码已修改")
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -140,7 +129,6 @@ def create_user(
         region=region,
         must_change_password=must_change_password,
         active=True,
-        session_generation=0,
     )
     set_password(user, password)
     db.session.add(user)

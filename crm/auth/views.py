@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from crm.auth import bp, throttle
+from crm.auth import bp, sessions, throttle
 from crm.auth.forms import ChangePasswordForm, LoginForm
 from crm.auth.services import authenticate, set_password
 from crm.core import audit
@@ -11,7 +11,6 @@ from crm.core.forms import attach_problems
 from crm.core.permissions import public, require
 from crm.extensions import db
 from crm.models import utcnow
-from crm.templating import local_time
 
 
 def safe_next(target: str | None) -> str:
@@ -38,21 +37,22 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        username, now = (form.username.data or "").strip(), utcnow()
-        until = throttle.locked_until(username, now)
-        if until is not None:
-            audit.event("login.locked", username=username)
-            flash(f"登录失败次数过多，请于 {local_time(until, '%H:%M')} 后再试。", "danger")
-            return render_template("auth/login.html", form=form), 200
-        throttle.slow_down(request.remote_addr or "", now)
+        username, ip, now = (form.username.data or "").strip(), request.remote_addr or "", utcnow()
+        refused = throttle.refusal(username, ip, now)
+        if refused is not None:
+            audit.event("login.refused", username=username, note=refused.message)
+            flash(refused.message, "danger")
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": refused.retry_after_header}
         user = authenticate(username, form.password.data or "")
         if user is None:
-            audit.event("login.failure", username=username)
-            flash("用户名或密码错误。", "danger")
+            lock = throttle.record_failure(username, ip, now)
+            flash("用户名或密码错误。" + (throttle.locked(lock, now).message if lock else ""), "danger")
             return render_template("auth/login.html", form=form), 200
         audit.event("login.success", username=username, actor_id=user.id)
         session.clear()  # a fresh session at every login
         login_user(user)
+        sessions.open_for(user)
         user.last_login_at = utcnow()
         db.session.commit()
         if user.must_change_password:
@@ -66,6 +66,8 @@ def login():
 @require("account.self")
 def logout():
     audit.event("logout")
+    sessions.end_current("退出登录")
+    db.session.commit()
     logout_user()
     session.clear()
     flash("您已退出登录。", "info")
@@ -81,10 +83,10 @@ def change_password():
             attach_problems(form, {"current_password": "当前密码不正确。"})
         else:
             user = current_user._get_current_object()
-            set_password(user, form.new_password.data or "")
+            set_password(user, form.new_password.data or "")  # ends every session of the user…
+            sessions.open_for(user)  # …and this one goes on as a new one
             user.must_change_password = False
             db.session.commit()
-            login_user(user)  # the session moves to the new generation; others end
             flash("密码已修改。", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)

@@ -24,6 +24,8 @@ from crm.models import (
     AuditEvent,
     Base,
     HistoryEntry,
+    LoginLock,
+    LoginSession,
     Notification,
     OutgoingMessage,
     ReminderDelivery,
@@ -33,7 +35,17 @@ from crm.models import (
 
 # Logs and machine bookkeeping are not audited row by row: they are records of events themselves
 # (or, for the report cache, a copy of what is computed from them).
-NOT_AUDITED = (AuditEvent, HistoryEntry, Notification, OutgoingMessage, ReminderDelivery, ReportCache)
+# Sessions and login locks have events of their own (login.*, logout, session.*).
+NOT_AUDITED = (
+    AuditEvent,
+    HistoryEntry,
+    LoginLock,
+    LoginSession,
+    Notification,
+    OutgoingMessage,
+    ReminderDelivery,
+    ReportCache,
+)
 SECRET_COLUMNS = {"password_hash"}
 # Noise: every edit bumps updated_at; a login is its own event; an archived file's bytes stay in the archive.
 SKIPPED_COLUMNS = {"updated_at", "last_login_at", "content"}

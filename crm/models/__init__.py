@@ -33,7 +33,7 @@ from crm.models.projects import Milestone, Problem, Project
 from crm.models.reminders import STALL_RULE_KEYS, CalendarDay, StallRule
 from crm.models.reports import ReportArchive, ReportCache, SupervisionNote
 from crm.models.targets import TargetCompany
-from crm.models.users import User
+from crm.models.users import LoginLock, LoginSession, User
 
 # An item the bureau follows up: a target company (招商清单) or a project (项目清单).
 Item: TypeAlias = TargetCompany | Project
@@ -58,6 +58,8 @@ __all__ = [
     "FollowUp",
     "FollowUpMethod",
     "HistoryEntry",
+    "LoginLock",
+    "LoginSession",
     "ImportBatch",
     "Item",
     "Milestone",

@@ -10,7 +10,11 @@ from crm.models.base import Base, UTCDateTime, utcnow
 ACTIONS = {
     "login.success": "登录成功",
     "login.failure": "登录失败",
-    "login.locked": "登录被锁定",
+    "login.locked": "登录被锁定",  # before issue 14: an attempt refused during a lock
+    "login.refused": "登录被拒绝（锁定或过于频繁）",
+    "login.lock": "登录锁定",
+    "login.unlock": "解除登录锁定",
+    "session.ended": "会话被结束",
     "logout": "退出登录",
     "session.expired": "会话超时",
     "access.denied": "越权访问被拒绝",

@@ -1,4 +1,4 @@
-"""Accounts: role, scope (whole city or one region) and login state."""
+"""Accounts: role, scope (whole city or one region), their sessions and login locks."""
 
 from datetime import datetime
 
@@ -26,8 +26,6 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    # Bumped on password change or deactivation: sessions carrying an older value end.
-    session_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -45,15 +43,51 @@ class User(UserMixin, Base):
     def role_label(self) -> str:
         return self.role.label
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_generation}"
-
-    def end_sessions(self) -> None:
-        """Sessions issued before this call stop working at their next request."""
-        self.session_generation = (self.session_generation or 0) + 1
-
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class LoginSession(Base):
+    """One signed-in browser. The cookie carries a random token; the server keeps only its SHA-256,
+    and a session is valid only while its row is open: logout, a password change, deactivation and an
+    admin's 结束会话 close rows, so a copied cookie stops working at its next request."""
+
+    __tablename__ = "login_session"
+    __table_args__ = (sa.Index("ix_login_session_user_open", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # refreshed every few minutes
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginLock(Base):
+    """An account name locked for logins from one source address after repeated failures.
+
+    Counting is per account *and* source, so failures from an attacker's address don't lock the owner
+    out from theirs. An admin may lift a lock early (lifted_at, lifted_by); rows are kept as history.
+    """
+
+    __tablename__ = "login_lock"
+    __table_args__ = (sa.Index("ix_login_lock_username_ip", "username", "ip", "locked_until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64))  # as typed: locks exist for unknown names too
+    ip: Mapped[str] = mapped_column(sa.String(45))
+    failures: Mapped[int]
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    lifted_by: Mapped[User | None] = relationship()

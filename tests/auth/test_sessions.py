@@ -141,6 +141,7 @@ def test_login_starts_a_fresh_session(app, client):
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
         session["csrf_token"] = "attacker-known-token"
+        session["sid"] = "attacker-known-session"
         session[LOGIN_AT] = session[SEEN_AT] = int(time.time()) - 13 * HOUR
     asked = int(time.time())
     response = client.post("/login", data={"username": "li", "password": PASSWORD})
@@ -148,7 +149,8 @@ def test_login_starts_a_fresh_session(app, client):
     with client.session_transaction() as session:
         assert "planted" not in session and "csrf_token" not in session
         assert asked <= session[LOGIN_AT] <= time.time() and session[SEEN_AT] == session[LOGIN_AT]
-        assert session["_user_id"].startswith(f"{_user_id(app, 'li')}:")
+        assert session["_user_id"] == str(_user_id(app, "li"))
+        assert session["sid"] != "attacker-known-session" and len(session["sid"]) >= 40
     assert client.get("/clusters/").status_code == 200
 
 

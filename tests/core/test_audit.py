@@ -8,7 +8,6 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from crm.auth import throttle
 from crm.extensions import db
 from crm.models import AuditEvent, CalendarDay, TargetCompany, User
 from tests.factories import PASSWORD, make_user
@@ -65,56 +64,6 @@ def test_unknown_users_and_wrong_passwords_get_the_same_answer(app, client):
     assert wrong.status_code == unknown.status_code == 200
     strip = lambda r: r.get_data(as_text=True).replace(name, "").replace("no-such-user", "")  # noqa: E731
     assert strip(wrong) == strip(unknown) and "用户名或密码错误" in strip(wrong)
-
-
-@pytest.mark.parametrize("exists", [True, False], ids=["existing", "unknown"])
-def test_five_failures_lock_the_name_for_fifteen_minutes(app, client, monkeypatch, exists):
-    name = username(app, make_user(app, "officer", "南湖区")) if exists else "ghost"
-    for _ in range(5):
-        assert "用户名或密码错误" in attempt(client, name, "wrong-password-1").get_data(as_text=True)
-    locked = attempt(client, name, PASSWORD)
-    assert "登录失败次数过多" in locked.get_data(as_text=True) and locked.status_code == 200
-    assert events(app, action="login.locked")[-1].username == name
-    # 15 minutes after the fifth failure the name is free again.
-    later = datetime.now(UTC) + timedelta(minutes=15, seconds=5)
-    monkeypatch.setattr("crm.auth.views.utcnow", lambda: later)
-    response = attempt(client, name, PASSWORD)
-    if exists:
-        assert response.status_code == 302
-    else:
-        assert "用户名或密码错误" in response.get_data(as_text=True)
-
-
-def test_a_success_starts_the_count_afresh_and_old_failures_expire(app):
-    name = "counted"
-    now = datetime.now(UTC)
-    with app.app_context():
-        for minutes in (40, 30, 20, 3, 2):  # spread out: never 5 within 15 minutes
-            db.session.add(
-                AuditEvent(action="login.failure", username=name, at=now - timedelta(minutes=minutes))
-            )
-        db.session.commit()
-        assert throttle.locked_until(name, now) is None
-        for minutes in (1.5, 1, 0.5):
-            db.session.add(
-                AuditEvent(action="login.failure", username=name, at=now - timedelta(minutes=minutes))
-            )
-        db.session.commit()
-        until = throttle.locked_until(name, now)
-        assert until is not None and abs(until - (now - timedelta(minutes=0.5) + throttle.LOCK)) < timedelta(
-            seconds=1
-        )
-        db.session.add(AuditEvent(action="login.success", username=name, at=now - timedelta(seconds=10)))
-        db.session.commit()
-        assert throttle.locked_until(name, now) is None
-
-
-def test_an_address_with_many_failures_is_slowed_down(app, client, monkeypatch):
-    waits = []
-    monkeypatch.setattr(throttle.time, "sleep", waits.append)
-    for number in range(14):
-        attempt(client, f"guess-{number}", "wrong-password-1")
-    assert waits == [0.25, 0.5, 0.75]  # the 12th, 13th and 14th attempts after 10 failures (11th waits 0)
 
 
 def test_every_create_update_and_delete_is_recorded_with_old_and_new_values(app, auth, client):

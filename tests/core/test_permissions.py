@@ -3,10 +3,11 @@
 import pytest
 import sqlalchemy as sa
 
+from crm.auth.throttle import LOCK
 from crm.core.notifications import notify
 from crm.core.permissions import RULES, can, in_scope, scope_clause
 from crm.extensions import db
-from crm.models import Cluster, Region, User
+from crm.models import Cluster, LoginLock, LoginSession, Region, User, utcnow
 from tests.factories import make_user
 from tests.routes import ACTORS, MATRICES, PUBLIC, ROUTES
 
@@ -28,7 +29,9 @@ def test_every_view_declares_its_permission(app):
 def _snapshot(app, user_id):
     with app.app_context():
         user = db.session.get(User, user_id)
-        return (user.active, user.password_hash, user.session_generation, user.role, user.region_id)
+        sessions = db.session.scalars(sa.select(LoginSession.ended_at).where(LoginSession.user_id == user_id))
+        locks = db.session.scalars(sa.select(LoginLock.lifted_at).where(LoginLock.username == user.username))
+        return (user.active, user.password_hash, user.role, user.region_id, list(sessions), list(locks))
 
 
 @pytest.mark.parametrize(("role", "scope"), ACTORS, ids=[f"{r}-{s}" for r, s in ACTORS])
@@ -40,10 +43,16 @@ def test_route_allows_exactly_its_roles(app, auth, client, endpoint, role, scope
     with app.app_context():
         cluster_id = db.session.scalar(sa.select(Cluster.id).where(Cluster.name == "嘉善县集成电路"))
         note = notify(db.session.get(User, actor_id), "test", "测试消息")
+        target = db.session.get(User, target_id)
+        lock = LoginLock(username=target.username, ip="10.0.0.9", failures=5, locked_until=utcnow() + LOCK)
+        live = LoginSession(user_id=target_id, token_hash="0" * 64, ip="10.0.0.9")
+        db.session.add_all([lock, live])
         db.session.commit()
-        note_id = note.id
+        note_id, lock_id, session_id = note.id, lock.id, live.id
     before = _snapshot(app, target_id)
-    path = template.format(cluster=cluster_id, user=target_id, notification=note_id)
+    path = template.format(
+        cluster=cluster_id, user=target_id, notification=note_id, lock=lock_id, session=session_id
+    )
     response = client.open(path, method=method)
     if role in allowed:
         assert response.status_code in (200, 302), f"{role}/{scope} refused {method} {path}"
@@ -57,7 +66,9 @@ def test_route_allows_exactly_its_roles(app, auth, client, endpoint, role, scope
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
 def test_anonymous_users_are_sent_to_login(client, endpoint):
     method, template, _ = ROUTES[endpoint]
-    response = client.open(template.format(cluster=1, user=1, notification=1), method=method)
+    response = client.open(
+        template.format(cluster=1, user=1, notification=1, lock=1, session=1), method=method
+    )
     if method == "GET":
         assert response.status_code == 302 and response.location.startswith("/login")
     else:
