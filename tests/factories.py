@@ -5,6 +5,7 @@ reminder and weekly-summary tests build on, statement counting, and the browser 
 """
 
 import re
+from html.parser import HTMLParser
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -464,6 +465,61 @@ class Story:
             wang,
         )
         backdate(jiaxing_at_utc(date(2026, 11, 18)))
+
+
+# --- forms as a page renders them (one-time form tokens) ----------------------------------------------
+
+
+class _FormReader(HTMLParser):
+    """Every <form> of a page: its action and the values a browser would send as the page stands."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[tuple[str | None, dict[str, str]]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append((a.get("action"), {}))
+        elif tag == "option" and self._select and self.forms:
+            fields = self.forms[-1][1]
+            if self._select not in fields or "selected" in a:  # the first option, unless one is selected
+                fields[self._select] = a.get("value", "")
+        elif not self.forms or "name" not in a:
+            return
+        elif tag == "input" and a.get("type") not in ("submit", "button", "file"):
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self.forms[-1][1][a["name"]] = a.get("value") or ""
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.forms[-1][1][a["name"]] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea and self.forms:
+            self.forms[-1][1][self._textarea] += data
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+
+def page_form(html: str, action: str | None = None, first: bool = False) -> dict[str, str]:
+    """The fields of the page's form posting to action (None: the form with no action, the page itself);
+    the only such form, or with first the first of several."""
+    reader = _FormReader()
+    reader.feed(html)
+    found = [fields for form_action, fields in reader.forms if form_action == action]
+    assert len(found) == 1 or (first and found), f"{len(found)} forms with action {action!r}"
+    return found[0]
 
 
 # --- statement counts ---------------------------------------------------------------------------------
