@@ -5,9 +5,12 @@ reminder and weekly-summary tests build on, statement counting, and the browser 
 """
 
 import re
-from html.parser import HTMLParser
+import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from html.parser import HTMLParser
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -47,6 +50,7 @@ from crm.stall.rules import evaluate
 from crm.targets.services import TargetInput, create_target
 
 PASSWORD = "Test-password-2026"
+T = TypeVar("T")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CLUSTER_OF_REGION = {
     "南湖区": "南湖区微电子",
@@ -520,6 +524,41 @@ def page_form(html: str, action: str | None = None, first: bool = False) -> dict
     found = [fields for form_action, fields in reader.forms if form_action == action]
     assert len(found) == 1 or (first and found), f"{len(found)} forms with action {action!r}"
     return found[0]
+
+
+def at_once(*requests: Callable[[], T]) -> list[T]:
+    """Run each request in its own thread, all released together; their results, in order.
+
+    Each thread must use its own test client (its own session cookie) and so its own app context,
+    session and connection, as two browser tabs reaching two workers would."""
+    start = threading.Barrier(len(requests), timeout=120)  # only a broken run waits this long
+    results: list = [None] * len(requests)
+    errors: list[BaseException] = []
+
+    def run(index: int, request: Callable[[], T]) -> None:
+        try:
+            start.wait()
+            results[index] = request()
+        except BaseException as error:  # reported by the calling thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def log_in_again(app, user_id: int):
+    """Another test client (another browser tab's session) signed in as the same user."""
+    client = app.test_client()
+    with app.app_context():
+        name = db.session.get(User, user_id).username
+    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
+    return client
 
 
 # --- statement counts ---------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from flask import current_app
 from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
 
 from crm.extensions import db
 from crm.models import FormToken, utcnow
@@ -66,13 +65,13 @@ def claim(nonce: str, form_name: str) -> bool:
     """Claim nonce in the current transaction: False when another submission claimed it first."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
-    result = db.session.execute(
+    inserted = db.session.scalar(
         insert(FormToken)
         .values(nonce=nonce, form=form_name, claimed_at=now)
         .on_conflict_do_nothing(index_elements=[FormToken.nonce])
+        .returning(FormToken.id)
     )
-    assert isinstance(result, CursorResult)  # an INSERT gives a cursor result with a rowcount
-    if result.rowcount != 1:
+    if inserted is None:
         return False
     db.session.execute(sa.delete(FormToken).where(FormToken.claimed_at < now - _lifetime()))
     return True
