@@ -29,6 +29,9 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # One-time form tokens (crm.core.form_tokens): refused after this long, longer than any session
+    # (SESSION_ABSOLUTE_HOURS), so only a form from an ended session is refused for its age.
+    FORM_TOKEN_HOURS = 24
     WTF_I18N_ENABLED = False  # WTForms' own Chinese messages (crm.core.forms.Form), no Babel needed
 
     BOOTSTRAP_SERVE_LOCAL = True  # intranet: never a CDN

@@ -5,8 +5,12 @@ reminder and weekly-summary tests build on, statement counting, and the browser 
 """
 
 import re
+import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from html.parser import HTMLParser
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -46,6 +50,7 @@ from crm.stall.rules import evaluate
 from crm.targets.services import TargetInput, create_target
 
 PASSWORD = "Test-password-2026"
+T = TypeVar("T")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CLUSTER_OF_REGION = {
     "南湖区": "南湖区微电子",
@@ -464,6 +469,96 @@ class Story:
             wang,
         )
         backdate(jiaxing_at_utc(date(2026, 11, 18)))
+
+
+# --- forms as a page renders them (one-time form tokens) ----------------------------------------------
+
+
+class _FormReader(HTMLParser):
+    """Every <form> of a page: its action and the values a browser would send as the page stands."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[tuple[str | None, dict[str, str]]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append((a.get("action"), {}))
+        elif tag == "option" and self._select and self.forms:
+            fields = self.forms[-1][1]
+            if self._select not in fields or "selected" in a:  # the first option, unless one is selected
+                fields[self._select] = a.get("value", "")
+        elif not self.forms or "name" not in a:
+            return
+        elif tag == "input" and a.get("type") not in ("submit", "button", "file"):
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self.forms[-1][1][a["name"]] = a.get("value") or ""
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.forms[-1][1][a["name"]] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea and self.forms:
+            self.forms[-1][1][self._textarea] += data
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+
+def page_form(html: str, action: str | None = None, first: bool = False) -> dict[str, str]:
+    """The fields of the page's form posting to action (None: the form with no action, the page itself);
+    the only such form, or with first the first of several."""
+    reader = _FormReader()
+    reader.feed(html)
+    found = [fields for form_action, fields in reader.forms if form_action == action]
+    assert len(found) == 1 or (first and found), f"{len(found)} forms with action {action!r}"
+    return found[0]
+
+
+def at_once(*requests: Callable[[], T]) -> list[T]:
+    """Run each request in its own thread, all released together; their results, in order.
+
+    Each thread must use its own test client (its own session cookie) and so its own app context,
+    session and connection, as two browser tabs reaching two workers would."""
+    start = threading.Barrier(len(requests), timeout=120)  # only a broken run waits this long
+    results: list = [None] * len(requests)
+    errors: list[BaseException] = []
+
+    def run(index: int, request: Callable[[], T]) -> None:
+        try:
+            start.wait()
+            results[index] = request()
+        except BaseException as error:  # reported by the calling thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def log_in_again(app, user_id: int):
+    """Another test client (another browser tab's session) signed in as the same user."""
+    client = app.test_client()
+    with app.app_context():
+        name = db.session.get(User, user_id).username
+    assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
+    return client
 
 
 # --- statement counts ---------------------------------------------------------------------------------

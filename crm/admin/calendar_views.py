@@ -9,9 +9,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from crm.admin import bp
 from crm.core import history
-from crm.core.forms import ConfirmForm, Form
+from crm.core.forms import FAILED, ConfirmForm, Form, OnceForm, commit_or_report
 from crm.core.permissions import require
 from crm.core.timeutil import local_today
+from crm.core.validation import Invalid
 from crm.core.workdays import coverage_gaps
 from crm.extensions import db
 from crm.models.reminders import CalendarDay, StallRule
@@ -29,7 +30,7 @@ class RuleForm(Form):
     submit = SubmitField("保存")
 
 
-class CalendarDayForm(Form):
+class CalendarDayForm(OnceForm):
     day = DateField("日期", validators=[DataRequired("请填写日期（年-月-日）。")])
     is_working = BooleanField("调休上班（不勾选即为放假）")
     note = StringField("说明", validators=[Length(max=100)], description="如：2027年春节")
@@ -80,23 +81,28 @@ class _RuleEntity:
 def calendar():
     form = CalendarDayForm()
     if form.validate_on_submit():
-        if db.session.scalar(sa.select(CalendarDay.id).where(CalendarDay.day == form.day.data)):
-            form.day.errors = [*form.day.errors, f"{form.day.data} 已录入，如需修改请先删除。"]
-        else:
-            entry = CalendarDay(
-                day=form.day.data,
-                is_working=form.is_working.data,
-                note=(form.note.data or "").strip(),
-                created_by_id=current_user.id,
-            )
-            db.session.add(entry)
-            db.session.commit()
+        landing = url_for("admin.calendar")
+        entry = commit_or_report(form, lambda: _add_day(form), landing=lambda _entry: landing)
+        if entry is not FAILED:
             flash(f"已录入 {entry.day}（{'调休上班' if entry.is_working else '放假'}）。", "success")
-            return redirect(url_for("admin.calendar"))
+            return redirect(landing)
     today = local_today()
     days = db.session.scalars(sa.select(CalendarDay).order_by(CalendarDay.day.desc()).limit(400)).all()
     gaps = coverage_gaps(today)
     return render_template("admin/calendar.html", form=form, days=days, gaps=gaps, confirm=ConfirmForm())
+
+
+def _add_day(form: CalendarDayForm) -> CalendarDay:
+    if db.session.scalar(sa.select(CalendarDay.id).where(CalendarDay.day == form.day.data)):
+        raise Invalid({"day": f"{form.day.data} 已录入，如需修改请先删除。"})
+    entry = CalendarDay(
+        day=form.day.data,
+        is_working=form.is_working.data,
+        note=(form.note.data or "").strip(),
+        created_by_id=current_user.id,
+    )
+    db.session.add(entry)
+    return entry
 
 
 @bp.post("/calendar/<int:day_id>/delete")

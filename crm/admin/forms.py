@@ -3,7 +3,7 @@ from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from crm.core.forms import Form
+from crm.core.forms import OnceForm
 from crm.extensions import db
 from crm.models import CITY_SCOPE, Region, Role
 
@@ -13,7 +13,7 @@ def scope_choices() -> list[SelectChoice]:
     return [SelectChoice(CITY_SCOPE)] + [SelectChoice(n) for n in names]
 
 
-class UserForm(Form):
+class UserForm(OnceForm):
     username = StringField(
         "用户名",
         validators=[

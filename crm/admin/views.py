@@ -8,9 +8,10 @@ from crm.admin.forms import UserForm
 from crm.auth import sessions
 from crm.auth.services import create_user, generate_password, resolve_scope, set_password
 from crm.core import audit
-from crm.core.forms import ConfirmForm, attach_problems
+from crm.core.forms import FAILED, ConfirmForm, attach_problems, commit_or_report
 from crm.core.ownership import owner_change_problem
 from crm.core.permissions import require
+from crm.core.validation import Invalid
 from crm.extensions import db
 from crm.models import Role, User
 
@@ -40,24 +41,31 @@ def new_user():
     form = UserForm()
     if form.validate_on_submit():
         password = generate_password(form.username.data or "")
-        try:
-            user = create_user(
-                form.username.data or "",
-                Role(form.role.data),
-                resolve_scope(form.scope.data),
-                password,
-                display_name=form.display_name.data or "",
-                email=form.email.data,
-                phone=form.phone.data,
-                must_change_password=True,
-            )
-            db.session.commit()
-        except ValueError as error:
-            db.session.rollback()
-            attach_problems(form, {"username": str(error)})
-        else:
+        user = commit_or_report(
+            form,
+            lambda: _create_user(form, password),
+            # a repeat can't show the one-time password again: the list, where it can be reset
+            landing=lambda made: url_for("admin.users", q=made.username),
+        )
+        if user is not FAILED:
             return password_issued(user, password)
     return render_template("admin/user_form.html", form=form, user=None)
+
+
+def _create_user(form: UserForm, password: str) -> User:
+    try:
+        return create_user(
+            form.username.data or "",
+            Role(form.role.data),
+            resolve_scope(form.scope.data),
+            password,
+            display_name=form.display_name.data or "",
+            email=form.email.data,
+            phone=form.phone.data,
+            must_change_password=True,
+        )
+    except ValueError as error:  # the username is taken, or the password policy refused it
+        raise Invalid({"username": str(error)}) from None
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])

@@ -5,12 +5,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, Literal, TypeVar
 
-from flask import request
+from flask import abort, flash, redirect, request
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import (
     DateField,
     Field,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -22,6 +24,7 @@ from wtforms.form import BaseForm
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from crm.core import form_tokens
 from crm.core.choices import int_or_none, owner_choices_for_form
 from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
@@ -69,7 +72,57 @@ class Form(FlaskForm):
         locales = ("zh_CN", "zh")
 
 
-class FollowUpForm(Form):
+class OnceForm(Form):
+    """A form that creates something: saved once, however often it is sent (crm.core.form_tokens).
+
+    Its hidden form_token (rendered by hidden_tag() or render_form) is issued when the form is made
+    without one; a submitted token is checked with the other fields and kept for a form shown again
+    after an error. commit_or_report (or claim_token) claims it with the write."""
+
+    form_token = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.submitted_token: str = self.form_token.data or ""
+        self.nonce: str | None = None  # the submitted token's, once validate() checked it
+        if not self.submitted_token:
+            self.form_token.data = form_tokens.issue(type(self).__name__)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.submitted_token:  # sent without one (a script, a page from before tokens): as before
+            return valid
+        try:
+            self.nonce = form_tokens.nonce_of(self.submitted_token, type(self).__name__)
+        except ValueError as error:
+            self.form_errors.append(str(error))
+            self.form_token.data = form_tokens.issue(type(self).__name__)  # the form shown again is usable
+            return False
+        return valid
+
+
+def claim_token(form: FlaskForm) -> str | None:
+    """Claim a OnceForm's submitted token with the write about to be made; the nonce, or None without one.
+
+    A token already claimed means the form was saved before: nothing more is done — the transaction
+    is rolled back and the request ends here, sent where the first submission went, with a notice."""
+    nonce = getattr(form, "nonce", None)
+    if nonce is None:
+        return None
+    if form_tokens.claim(nonce, type(form).__name__):
+        return nonce
+    db.session.rollback()
+    flash(form_tokens.NOTICE, "info")
+    abort(redirect(form_tokens.landing_of(nonce) or safe_back() or "/"))
+
+
+def record_landing(nonce: str | None, landing: str) -> None:
+    """Where a saved form went (the record it made): a repeat of its token lands there too."""
+    if nonce is not None:
+        form_tokens.set_landing(nonce, landing)
+
+
+class FollowUpForm(OnceForm):
     occurred_on = DateField("跟进日期", validators=[DataRequired("请填写跟进日期（格式：年-月-日）。")])
     method = SelectField("跟进方式", choices=[SelectChoice(m.value) for m in FollowUpMethod])
     participants = StringField("参与人员", validators=[Length(max=500)])
@@ -89,23 +142,31 @@ FAILED: Final = Refused.FAILED
 
 
 def commit_or_report(
-    form: FlaskForm, action: Callable[[], T], field: str | None = None
+    form: FlaskForm,
+    action: Callable[[], T],
+    field: str | None = None,
+    landing: Callable[[T], str] | None = None,
 ) -> T | Literal[Refused.FAILED]:
     """Run a service call and commit; if it refuses, roll back and show why on form.
 
-    The one place views turn Invalid (bad input) and Conflict / StaleDataError (someone saved first)
-    into messages; nothing is half-saved. Returns the call's result, or FAILED. With field, every
-    problem is shown on that field (e.g. the owner select of a reassignment).
+    The one place views turn Invalid (bad input) and Conflict / StaleDataError / a unique key taken
+    meanwhile (someone saved first) into messages; nothing is half-saved. Returns the call's result,
+    or FAILED. With field, every problem is shown on that field (e.g. the owner select of a
+    reassignment). A OnceForm's token is claimed in the same transaction (claim_token): a form sent
+    again never reaches action, and goes to landing(result) of the submission that saved it.
     """
     try:
+        nonce = claim_token(form)
         result = action()
+        if landing is not None:
+            record_landing(nonce, landing(result))
         db.session.commit()
         return result
     except Invalid as error:
         db.session.rollback()
         problems = {field: "；".join(error.problems.values())} if field else error.problems
         attach_problems(form, problems)
-    except (Conflict, StaleDataError):
+    except (Conflict, StaleDataError, IntegrityError):
         db.session.rollback()
         form.form_errors.append(Conflict.MESSAGE)
     return FAILED

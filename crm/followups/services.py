@@ -13,7 +13,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm.core.forms import FollowUpForm
+from crm.core.forms import FollowUpForm, claim_token, record_landing
 from crm.core.validation import Conflict
 from crm.core.workdays import add_working_days
 from crm.extensions import db
@@ -121,18 +121,28 @@ def record_from_form(item: Item, actor: User, form: FollowUpForm, today: date) -
 
 
 def save_from_form(
-    load: Callable[[], ItemT], actor: User, form: FollowUpForm, today: date, attempts: int = 2
+    load: Callable[[], ItemT],
+    actor: User,
+    form: FollowUpForm,
+    today: date,
+    landing: str,
+    attempts: int = 2,
 ) -> tuple[ItemT, dict[str, str]]:
     """Log a submitted follow-up on the item load() returns and commit; (item, problems).
 
     A follow-up doesn't change what its author saw of the item, so a stage move or edit saved by
     someone else in between is no conflict: the follow-up is checked again against the item as now
-    saved and logged on it. Only when that keeps happening is it refused (nothing saved)."""
+    saved and logged on it. Only when that keeps happening is it refused (nothing saved). The form's
+    token is claimed with each attempt, so a form sent twice logs one follow-up; the second goes to
+    landing, where the first went."""
     for _ in range(attempts):
+        nonce = claim_token(form)
         item = load()
         problems = record_from_form(item, actor, form, today)
         if problems:
+            db.session.rollback()
             return item, problems
+        record_landing(nonce, landing)
         try:
             db.session.commit()
             return item, {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.core.dml import execute_dml
@@ -24,6 +24,7 @@ from crm.models import ImportBatch, User, utcnow
 
 RACE_MESSAGE = "导入时发现数据已被他人修改，未写入任何数据。请刷新预览后重新导入。"
 DONE_MESSAGE = "该文件已经导入，不能重复导入。"
+BUSY_MESSAGE = "该文件正在由另一请求导入，本次未重复导入。请稍后刷新本页查看导入结果。"
 
 
 @dataclass
@@ -45,11 +46,17 @@ def commit_import(
     if analysis.bad_rows:  # refused: list every problem, as the preview does
         analysis = analyse(spec, batch.content, context, decisions)
         return Outcome(False, _refusal(analysis), analysis)
-    claimed = execute_dml(
-        sa.update(ImportBatch)
-        .where(ImportBatch.id == batch.id, ImportBatch.status == "preview")
-        .values(status="committed", committed_at=utcnow())
-    )
+    try:
+        claimed = execute_dml(
+            sa.update(ImportBatch)
+            .where(ImportBatch.id == batch.id, ImportBatch.status == "preview")
+            .values(status="committed", committed_at=utcnow())
+        )
+    except OperationalError as error:  # SQLite: another commit of it held the write lock too long
+        db.session.rollback()
+        if "locked" not in str(error.orig):
+            raise
+        return Outcome(False, BUSY_MESSAGE)
     if claimed != 1:  # another request committed it first (the row lock makes the second wait)
         db.session.rollback()
         return Outcome(False, DONE_MESSAGE)

@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import SubmitField
 
 from crm.core.exports import xlsx_response
-from crm.core.forms import Form
+from crm.core.forms import FAILED, Form, OnceForm, commit_or_report
 from crm.core.permissions import refuse, require
 from crm.extensions import db
 from crm.imports.commit import commit_import
@@ -29,7 +29,7 @@ from crm.models import ImportBatch, Role
 BAD_ROWS_SHOWN = 500  # the page lists this many; the download has them all
 
 
-class ImportUploadForm(Form):
+class ImportUploadForm(OnceForm):
     file = FileField(
         "文件",  # named for the list on the page (招商清单文件)
         validators=[FileRequired("请选择要导入的文件。")],
@@ -96,11 +96,21 @@ def upload(spec: ListImport) -> ResponseReturnValue:
         except ImportFileError as error:
             form.file.errors = [*form.file.errors, str(error)]
         else:
-            batch = ImportBatch(kind=spec.kind, user_id=current_user.id, filename=filename, content=content)
-            db.session.add(batch)
-            db.session.commit()
-            return redirect(url_for(f"{spec.words.bp}.import_preview", batch_id=batch.id))
+            batch = commit_or_report(
+                form,
+                lambda: _new_batch(spec, filename, content),
+                landing=lambda made: url_for(f"{spec.words.bp}.import_preview", batch_id=made.id),
+            )
+            if batch is not FAILED:
+                return redirect(url_for(f"{spec.words.bp}.import_preview", batch_id=batch.id))
     return render_template("imports/upload.html", imp=spec.words, form=form)
+
+
+def _new_batch(spec: ListImport, filename: str, content: bytes) -> ImportBatch:
+    batch = ImportBatch(kind=spec.kind, user_id=current_user.id, filename=filename, content=content)
+    db.session.add(batch)
+    db.session.flush()
+    return batch
 
 
 def template(spec: ListImport) -> ResponseReturnValue:

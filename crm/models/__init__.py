@@ -28,6 +28,7 @@ from crm.models.enums import (
     TargetSource,
     TargetStatus,
 )
+from crm.models.form_tokens import FormToken
 from crm.models.imports import ImportBatch
 from crm.models.projects import Milestone, Problem, Project
 from crm.models.reminders import STALL_RULE_KEYS, CalendarDay, StallRule
@@ -57,6 +58,7 @@ __all__ = [
     "HONOURS",
     "FollowUp",
     "FollowUpMethod",
+    "FormToken",
     "HistoryEntry",
     "LoginLock",
     "LoginSession",

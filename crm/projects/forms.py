@@ -20,7 +20,7 @@ from crm.core.choices import (
     owner_choices_for_form,
     segment_choices,
 )
-from crm.core.forms import Form, two_decimals
+from crm.core.forms import Form, OnceForm, two_decimals
 from crm.models import ProblemCategory, ProblemStatus, ProjectStage, User
 
 
@@ -30,7 +30,7 @@ def _amount(label: str) -> DecimalField:
     )
 
 
-class ProjectForm(Form):
+class ProjectForm(OnceForm):
     name = StringField("项目名称", validators=[DataRequired("请填写项目名称。"), Length(max=128)])
     company_name = StringField("项目单位", validators=[DataRequired("请填写项目单位。"), Length(max=128)])
     cluster_id = SelectField("所属集群", coerce=int_or_none)
@@ -61,7 +61,7 @@ class ProjectForm(Form):
         self.owner_id.choices = owner_choices_for_form(actor)
 
 
-class StageForm(Form):
+class StageForm(OnceForm):
     to = SelectField("目标阶段", choices=[SelectChoice(s.value) for s in ProjectStage])
     note = TextAreaField(
         "说明", validators=[Length(max=2000)], description="必填；回退、暂缓、终止时即为原因"
@@ -74,20 +74,20 @@ class StageForm(Form):
     submit = SubmitField("确认变更阶段")
 
 
-class ConvertForm(Form):
+class ConvertForm(OnceForm):
     name = StringField("项目名称", validators=[DataRequired("请填写项目名称。"), Length(max=128)])
     total_investment = _amount("总投资（亿元）")
     version = HiddenField()
     submit = SubmitField("转为项目")
 
 
-class MilestoneForm(Form):
+class MilestoneForm(OnceForm):
     title = StringField("节点", validators=[DataRequired("请填写节点名称。"), Length(max=200)])
     due_on = DateField("计划日期", validators=[DataRequired("请填写计划日期。")])
     submit = SubmitField("添加节点")
 
 
-class ProblemForm(Form):
+class ProblemForm(OnceForm):
     category = SelectField("类别", choices=[SelectChoice(c.value) for c in ProblemCategory])
     description = TextAreaField(
         "问题描述", validators=[DataRequired("请描述需要协调的问题。"), Length(max=2000)]

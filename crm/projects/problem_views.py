@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from crm.core.forms import safe_back
+from crm.core.forms import FAILED, commit_or_report, safe_back
 from crm.core.permissions import authorize, require
 from crm.core.timeutil import local_today
 from crm.core.validation import Invalid
@@ -61,15 +61,17 @@ def raise_problem(project_id: int) -> ResponseReturnValue:
         responsible_unit=form.responsible_unit.data or "",
         raised_on=form.raised_on.data,
     )
-    try:
-        services.raise_problem(project, data, current_user, local_today())
-        db.session.commit()
-    except Invalid as error:
-        db.session.rollback()
-        _flash_errors(error.problems.values())
+    landing = _problems_anchor(project.id)
+    raised = commit_or_report(
+        form,
+        lambda: services.raise_problem(project, data, current_user, local_today()),
+        landing=lambda _raised: landing,
+    )
+    if raised is FAILED:
+        _flash_errors(e for errors in form.errors.values() for e in errors)
     else:
         flash("问题已提交。", "success")
-    return redirect(_problems_anchor(project.id))
+    return redirect(landing)
 
 
 @bp.post("/problems/<int:problem_id>/status")

@@ -65,7 +65,9 @@ def new():
         form.owner_id.data = current_user.id
     if form.validate_on_submit():
         project = commit_or_report(
-            form, lambda: create_project(_input_from(form, owner_id=form.owner_id.data), current_user)
+            form,
+            lambda: create_project(_input_from(form, owner_id=form.owner_id.data), current_user),
+            landing=lambda made: url_for("projects.detail", project_id=made.id),
         )
         if project is not FAILED:
             flash(f"已新建项目“{project.name}”（在谈）。", "success")
@@ -83,7 +85,9 @@ def edit(project_id: int) -> ResponseReturnValue:
         form.version.data = str(project.version)
     if form.validate_on_submit():
         changed = commit_or_report(
-            form, lambda: update_project(project, _input_from(form), current_user, form.version.data)
+            form,
+            lambda: update_project(project, _input_from(form), current_user, form.version.data),
+            landing=lambda _changed: url_for("projects.detail", project_id=project.id),
         )
         if changed is not FAILED:
             flash(f"已保存（修改 {len(changed)} 项）。" if changed else "没有修改任何内容。", "success")
@@ -146,7 +150,8 @@ def move_stage(project_id: int) -> ResponseReturnValue:
             check_version(project, form.version.data)
             apply_move(project, move, current_user, local_today())
 
-        if commit_or_report(form, move_checked) is not FAILED:
+        landing = url_for("projects.detail", project_id=project.id)
+        if commit_or_report(form, move_checked, landing=lambda _moved: landing) is not FAILED:
             flash(f"项目已转入“{project.stage.value}”。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
         project = load_project(project_id)
@@ -161,12 +166,11 @@ def add_follow_up(project_id: int) -> ResponseReturnValue:
     form = FollowUpForm()
     if form.validate_on_submit():
         reload = lambda: authorize("project.follow_up", load_project(project_id))  # noqa: E731 (checked again on a retry)
-        project, problems = save_from_form(reload, current_user, form, local_today())
+        landing = safe_back() or url_for("projects.detail", project_id=project_id, _anchor="follow-ups")
+        project, problems = save_from_form(reload, current_user, form, local_today(), landing)
         if not problems:
             flash("跟进记录已保存。", "success")
-            return redirect(
-                safe_back() or url_for("projects.detail", project_id=project.id, _anchor="follow-ups")
-            )
+            return redirect(landing)
         attach_problems(form, problems)
     return render_detail(project, 422, follow_up_form=form)
 
@@ -193,11 +197,17 @@ def assign(project_id: int) -> ResponseReturnValue:
 def add_project_milestone(project_id: int) -> ResponseReturnValue:
     project = authorize("project.edit", load_project(project_id))
     form = MilestoneForm()
+    landing = url_for("projects.detail", project_id=project.id, _anchor="plan")
     if form.validate_on_submit():
-        add_milestone(project, form.title.data or "", form.due_on.data, current_user)
-        db.session.commit()
-        flash("已添加工作方案节点。", "success")
-        return redirect(url_for("projects.detail", project_id=project.id, _anchor="plan"))
+        added = commit_or_report(
+            form,
+            lambda: add_milestone(project, form.title.data or "", form.due_on.data, current_user),
+            landing=lambda _added: landing,
+        )
+        if added is not FAILED:
+            flash("已添加工作方案节点。", "success")
+            return redirect(landing)
+        project = load_project(project_id)
     return render_detail(project, 422, milestone_form=form)
 
 

@@ -8,11 +8,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from crm.core.choices import region_choices
 from crm.core.exports import file_response
-from crm.core.forms import ConfirmForm
+from crm.core.forms import FAILED, ConfirmForm, OnceForm, commit_or_report
 from crm.core.permissions import authorize, in_scope, refuse, require, scope_clause
 from crm.core.timeutil import local_today, local_zone
 from crm.extensions import db
@@ -25,6 +26,11 @@ from crm.reports.weekly import PARTS, WeeklySummary
 from crm.reports.weeks import IsoWeek
 
 WINDOW_PAGE_SIZE = 100  # rows of one summary table per page
+ARCHIVED_FORMATS = ("xlsx", "docx")
+
+
+class ArchiveForm(OnceForm):
+    """存档 of one format: its own one-time token, so a double tap keeps one copy."""
 
 
 def _summary() -> WeeklySummary:
@@ -101,6 +107,7 @@ def weekly():
         regions=region_choices(current_user),
         clusters=clusters,
         form=ConfirmForm(),
+        archive_forms={fmt: ArchiveForm() for fmt in ARCHIVED_FORMATS},
         formats=MIMETYPES,
         window=window,
     )
@@ -122,13 +129,22 @@ def weekly_export():
 def archive_weekly():
     summary = _summary()
     fmt = request.form.get("format", "xlsx")
-    if fmt not in MIMETYPES or not ConfirmForm().validate_on_submit():
+    if fmt not in MIMETYPES:
         abort(400, "导出格式须为 xlsx、docx 或 html。")
+    form = ArchiveForm()
+    if not form.validate_on_submit():
+        flash("；".join(form.form_errors) or "存档未确认，未作任何修改。", "danger")
+        return redirect(url_for("reports.weekly", week=summary.week.code, **_scope_args()))
     filename, content = render(summary, fmt)
-    records.archive(summary, fmt, filename, content, current_user)
-    db.session.commit()
-    flash(f"已存档：{filename}。", "success")
-    return redirect(url_for("reports.archive_list", week=summary.week.code))
+    landing = url_for("reports.archive_list", week=summary.week.code)
+    saved = commit_or_report(
+        form,
+        lambda: records.archive(summary, fmt, filename, content, current_user),
+        landing=lambda _record: landing,
+    )
+    if saved is not FAILED:
+        flash(f"已存档：{filename}。", "success")
+    return redirect(landing)
 
 
 @bp.post("/weekly/instructions/<kind>/<int:item_id>")
@@ -138,11 +154,17 @@ def set_instruction(kind: str, item_id: int) -> ResponseReturnValue:
     item = authorize("report.supervise", authorize(f"{kind}.view", _item(kind, item_id)))
     try:
         week = IsoWeek.parse(request.form.get("week", ""), local_zone())
-        records.set_instruction(item, week.code, request.form.get("text", ""), current_user)
+        text = request.form.get("text", "")
+        records.set_instruction(item, week.code, text, current_user)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same note saved at the same moment (a double tap): now an edit
+            db.session.rollback()
+            records.set_instruction(item, week.code, text, current_user)
+            db.session.commit()
     except ValueError as error:
         flash(str(error), "danger")
         return redirect(request.referrer or url_for("reports.weekly"))
-    db.session.commit()
     flash(f"已保存对“{item.name}”的督办意见。", "success")
     back = url_for("reports.weekly", week=week.code, **_scope_args())
     return redirect(back + f"#item-{kind}-{item_id}")

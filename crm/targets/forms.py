@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from crm.core.choices import cluster_choices, int_or_none, owner_choices_for_form, segment_choices
-from crm.core.forms import Form, MultiCheckboxField, two_decimals
+from crm.core.forms import MultiCheckboxField, OnceForm, two_decimals
 from crm.models import (
     COMPANY_TYPES,
     HONOURS,
@@ -28,7 +28,7 @@ def _choices(enum: type[StrEnum]) -> list[SelectChoice]:
     return [SelectChoice(m.value) for m in enum]
 
 
-class TargetForm(Form):
+class TargetForm(OnceForm):
     name = StringField("企业名称", validators=[DataRequired("请填写企业名称。"), Length(max=128)])
     credit_code = StringField(
         "统一社会信用代码", validators=[Optional(), Length(max=24)], description="境内企业填写；不清楚可留空"
@@ -65,7 +65,7 @@ class TargetForm(Form):
         self.owner_id.choices = owner_choices_for_form(actor)
 
 
-class StatusForm(Form):
+class StatusForm(OnceForm):
     status = SelectField(
         "新状态", choices=[SelectChoice(s.value) for s in TargetStatus if s != TargetStatus.CONVERTED]
     )

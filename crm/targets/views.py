@@ -141,7 +141,9 @@ def new():
         form.owner_id.data = current_user.id
     if form.validate_on_submit():
         target = commit_or_report(
-            form, lambda: create_target(_input_from(form, owner_id=form.owner_id.data), current_user)
+            form,
+            lambda: create_target(_input_from(form, owner_id=form.owner_id.data), current_user),
+            landing=lambda saved: url_for("targets.detail", target_id=saved.id),
         )
         if target is not FAILED:
             flash(f"已新建“{target.name}”。", "success")
@@ -159,7 +161,9 @@ def edit(target_id: int) -> ResponseReturnValue:
         form.version.data = str(target.version)
     if form.validate_on_submit():
         changed = commit_or_report(
-            form, lambda: update_target(target, _input_from(form), current_user, form.version.data)
+            form,
+            lambda: update_target(target, _input_from(form), current_user, form.version.data),
+            landing=lambda _changed: url_for("targets.detail", target_id=target.id),
         )
         if changed is not FAILED:
             flash(f"已保存（修改 {len(changed)} 项）。" if changed else "没有修改任何内容。", "success")
@@ -214,12 +218,11 @@ def add_follow_up(target_id: int) -> ResponseReturnValue:
     form = FollowUpForm()
     if form.validate_on_submit():
         reload = lambda: authorize("target.follow_up", _load(target_id))  # noqa: E731 (checked again on a retry)
-        target, problems = save_from_form(reload, current_user, form, local_today())
+        landing = safe_back() or url_for("targets.detail", target_id=target_id, _anchor="follow-ups")
+        target, problems = save_from_form(reload, current_user, form, local_today(), landing)
         if not problems:
             flash("跟进记录已保存。", "success")
-            return redirect(
-                safe_back() or url_for("targets.detail", target_id=target.id, _anchor="follow-ups")
-            )
+            return redirect(landing)
         attach_problems(form, problems)
     return render_detail(target, follow_up_form=form, status=422)
 
@@ -235,6 +238,7 @@ def set_status(target_id: int) -> ResponseReturnValue:
             lambda: change_status(
                 target, form.status.data, current_user, form.reason.data or "", form.version.data
             ),
+            landing=lambda _moved: url_for("targets.detail", target_id=target.id),
         )
         if moved is not FAILED:
             flash(f"状态已变更为“{target.status.value}”。", "success")
@@ -271,6 +275,7 @@ def convert(target_id: int) -> ResponseReturnValue:
     """转为项目: the company becomes 已转项目 and a 在谈 project starts, in one transaction."""
     target = authorize("target.convert", _load(target_id))
     form = ConvertForm()
+    was_open = not target.is_closed
     if request.method == "GET":
         form.name.data = f"{target.name}投资项目"
         form.total_investment.data = target.intended_investment
@@ -281,8 +286,12 @@ def convert(target_id: int) -> ResponseReturnValue:
             lambda: convert_target(
                 target, current_user, form.name.data or "", form.total_investment.data, form.version.data
             ),
+            landing=lambda made: url_for("projects.detail", project_id=made.id),
         )
         if project is not FAILED:
             flash(f"已转为项目“{project.name}”（在谈），企业状态改为“已转项目”。", "success")
             return redirect(url_for("projects.detail", project_id=project.id))
+        if was_open and (converted := _converted_project(target)):  # converted meanwhile by another request
+            flash(f"该企业已转为项目“{converted.name}”，未重复转换。", "info")
+            return redirect(url_for("projects.detail", project_id=converted.id))
     return render_template("targets/convert.html", form=form, target=target)
