@@ -58,7 +58,7 @@ def everything_shown(app, role: str, scope: str, as_owner: bool = False) -> dict
     """Every GET page and download the actor may open, by URL, with its text."""
     world = build_world(app, role, scope)
     with app.app_context():
-        target_id = world.variants["target_id"]["own" if as_owner else "in"][0]["target_id"]
+        target_id = world.variants["target_id"]["own" if as_owner else "in"]["target_id"]
         plant_contacts(target_id)
     walker = Walker(app, world)
     shown = {}
