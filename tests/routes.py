@@ -3,6 +3,8 @@
 Each table maps an endpoint (``#post`` when one endpoint is listed twice) to its method, path template
 and who may use it: a set of roles, or for routes on a record the record's ``kind`` (see ``expected``).
 ``MATRICES`` lists them all: tests/core/test_permissions.py checks every route of the app is in one.
+The route walk (tests/test_route_walk.py) takes its expectations from these tables too (walk_answer),
+never from crm.core.permissions: they are what the rules are meant to be, written down apart from them.
 """
 
 EVERYONE = {"officer", "head", "viewer", "admin"}
@@ -204,3 +206,89 @@ MATRICES = [
     WEEKLY_ROUTES,
     ADMIN_AUDIT_ROUTES,
 ]
+
+# --- what the route walk expects (tests/test_route_walk.py) -------------------------------------------
+# The walk tries every rule of the URL map on records of every relation to the actor. Who may use a
+# route comes from the tables above; what the record a route names must be to them, from RECORD_KINDS.
+# Nothing here asks the code under test (crm.core.permissions): changing a rule in RULES or a view's
+# @require changes an answer the walk compares against these tables.
+
+MANAGERS = {"head", "admin"}
+# The weekly routes' roles for the walk; the archive a route names decides the rest (RECORD_KINDS).
+WEEKLY_ROLES = {"reports.archive_weekly": MANAGERS, "reports.set_instruction": MANAGERS}
+ADMIN_TABLES = (ADMIN_RULE_ROUTES, ADMIN_AUDIT_ROUTES, ADMIN_DELIVERY_ROUTES)
+
+# endpoint -> what the record its URL names must be to the actor:
+#   view, work, manage — an item (target, project, its milestone or problem), as in expected();
+#   mine — the actor's own (an import batch of that list, a message to them); batch — the same, but
+#          admins may look at anyone's batch; scope — an archive whose scope lies inside the actor's;
+#   any — no condition (the plan's clusters; the admin's users, messages, rules and calendar days).
+RECORD_KINDS = {
+    **{
+        endpoint.split("#")[0]: kind
+        for table in (TARGET_RECORD_ROUTES, PROJECT_RECORD_ROUTES, PROBLEM_RECORD_ROUTES)
+        for endpoint, (_, _, kind) in table.items()
+    },
+    "reports.set_instruction": "manage",
+    **{f"{bp}.import_{page}": "batch" for bp in ("targets", "projects") for page in ("preview", "errors")},
+    **{f"{bp}.import_commit": "mine" for bp in ("targets", "projects")},
+    "main.notification": "mine",
+    "main.read_notification": "mine",
+    "reports.archive_download": "scope",
+    "clusters.detail": "any",
+    "clusters.targets": "any",
+    **{
+        f"admin.{name}": "any"
+        for name in (
+            "edit_user", "toggle_active", "end_sessions", "reset_password", "lift_lock", "end_session",
+            "message", "retry_message", "update_rule", "delete_calendar_day",
+        )
+    },
+}  # fmt: skip
+
+
+def route_roles(endpoint: str, method: str) -> set[str]:
+    """The roles a route's table lets use it (before any record it names is looked at)."""
+    for table in MATRICES:
+        entry = table.get(f"{endpoint}#{method.lower()}") or table.get(endpoint)
+        if entry is None:
+            continue
+        if len(entry) == 3:
+            who = entry[2]
+            return who if isinstance(who, set) else EVERYONE  # a kind: the record decides
+        if any(table is admin for admin in ADMIN_TABLES):
+            return ADMIN
+        return WEEKLY_ROLES.get(endpoint, EVERYONE)
+    raise KeyError(f"{endpoint} is in no table of tests/routes.py")
+
+
+def record_answer(endpoint: str, role: str, scope: str, group: str, name: str) -> int | None:
+    """None when the actor may use the route on the walk's record `name` of `group`, else 403 or 404.
+
+    The walk's records are named for their relation to a 南湖区 actor: own (the actor's), in (a
+    colleague's in 南湖区), out (嘉善县); batches mine/<list> and other/<list>; messages mine and other;
+    archives city, in and out.
+    """
+    kind = RECORD_KINDS[endpoint]
+    if kind == "any":
+        return None
+    if kind == "scope":
+        return None if scope == "全市" or name == "in" else 404
+    if kind in ("mine", "batch"):
+        whose, _, batch_list = name.partition("/")
+        if batch_list and not endpoint.startswith(batch_list):  # another list's batch: not found here
+            return 404
+        return None if whose == "mine" or (kind == "batch" and role == "admin") else 404
+    item = name.rpartition("/")[2]  # item ids are named target/in, project/out
+    relation = {"own": "own", "in": "colleague", "out": "outside"}[item]
+    return expected(kind, role, scope, relation)
+
+
+def walk_answer(
+    endpoint: str, method: str, role: str, scope: str, records: list[tuple[str, str]]
+) -> int | None:
+    """What a refusal of the route must answer (403, or 404 for a record not even to be seen), or None."""
+    if role not in route_roles(endpoint, method):
+        return 403
+    codes = {record_answer(endpoint, role, scope, group, name) for group, name in records}
+    return 404 if 404 in codes else 403 if 403 in codes else None

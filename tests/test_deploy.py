@@ -26,6 +26,7 @@ from crm.config import Defaults
 from crm.extensions import db
 from crm.models import AuditEvent
 from tests.factories import build_app
+from tests.test_server_banner import assert_names_no_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -175,6 +176,7 @@ def test_gunicorn_serves_the_app_with_the_deploy_config(tmp_path):
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             status, body = wait_for_health(port, server)
+            assert_names_no_versions(port)  # "Server: gunicorn", and no version on its own error pages
         finally:
             server.terminate()
             server.wait(timeout=60)

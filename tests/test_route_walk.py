@@ -1,13 +1,14 @@
 """The route × role × scope matrix (issue 7, point 4): every rule of the URL map, walked by every kind
 of user with ids of records inside and outside their scope (IDOR).
 
-The oracle is the permission mechanism's own declaration: a view's ``.permission`` (set by ``require``)
-decides the route, and for a route on a record the record's rule in RECORD_RULES, computed with
-``crm.core.permissions.can``. A refusal must answer 403, or 404 when the user may not even see the record
-(no existence leak), and change nothing; so must every GET (SPEC §6: no state change over GET). A route
-the walk can't build a URL for, whose view declares no permission, that is public without review, or
-that takes a URL argument RECORD_RULES doesn't know, fails the test: new routes are covered the day
-they are added.
+The oracle is tests/routes.py, written apart from the code under test: who may use a route comes from
+its role × route tables, and what the record a route names must be to the actor from RECORD_KINDS
+(tests/routes.py: walk_answer). The walk never asks crm.core.permissions, so a changed rule in RULES or
+a changed @require fails here. A refusal must answer 403, or 404 when the user may not even see the
+record (no existence leak), and change nothing; so must every GET (SPEC §6: no state change over GET).
+A route the walk can't build a URL for, whose view declares no permission, that is public without
+review, or that takes a URL argument RECORD_KINDS doesn't know, fails the test: new routes are covered
+the day they are added.
 """
 
 import hashlib
@@ -19,7 +20,6 @@ import pytest
 import sqlalchemy as sa
 
 from crm.auth.services import set_password
-from crm.core.permissions import RULES, can, in_scope
 from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import (
@@ -33,7 +33,6 @@ from crm.models import (
     ProblemCategory,
     Project,
     ReportArchive,
-    Role,
     StallRule,
     TargetCompany,
     User,
@@ -41,7 +40,7 @@ from crm.models import (
 )
 from crm.projects.services import ProblemInput, add_milestone, raise_problem
 from tests.factories import CLUSTER_OF_REGION, PASSWORD, make_project, make_target, make_user
-from tests.routes import WALK_ACTORS
+from tests.routes import RECORD_KINDS, WALK_ACTORS, walk_answer
 
 SCOPE_IDS = {None: "", "全市": "city", "南湖区": "nanhu"}
 INSIDE, OUTSIDE = "南湖区", "嘉善县"  # a 南湖区 user's scope, and a region outside it
@@ -54,119 +53,27 @@ ARGUMENT_GROUPS = {"kind": "item", "item_id": "item"}  # arguments naming one re
 
 
 @dataclass(frozen=True)
-class Subject:
-    """What a record rule needs to know about the record a URL names."""
-
-    kind: str
-    region_id: int | None = None
-    owner_id: int | None = None
-    user_id: int | None = None  # the uploader of a batch, the addressee of a notification
-    batch_kind: str | None = None
-
-
-@dataclass(frozen=True)
 class Actor:
-    """The signed-in user as the rules see them (kept apart from any session)."""
+    """The signed-in user (kept apart from any session): who the walk logs in as."""
 
     id: int
     username: str
-    role: Role
-    region_id: int | None
-    is_authenticated: bool = True
-    is_active: bool = True
-
-
-def on_record(action: str):
-    """404 if the user may not see the record (its own kind's ".view" rule), else 403 unless they may act."""
-
-    def rule(user: Actor, subject: Subject) -> int | None:
-        seeing = f"{subject.kind}.view"
-        if seeing in RULES and not can(user, seeing, subject):
-            return 404
-        return None if can(user, action, subject) else 403
-
-    return rule
-
-
-def uploaded(kind: str, to_commit: bool = False):
-    """A batch is its uploader's; an admin may look at anyone's but commits only their own."""
-
-    def rule(user: Actor, subject: Subject) -> int | None:
-        mine = subject.user_id == user.id
-        ok = subject.batch_kind == kind and (mine or (user.role == Role.ADMIN and not to_commit))
-        return None if ok else 404
-
-    return rule
-
-
-def addressee(user: Actor, subject: Subject) -> int | None:
-    return None if subject.user_id == user.id else 404
-
-
-def archive_reader(user: Actor, subject: Subject) -> int | None:
-    return None if in_scope(user, subject.region_id) else 404
-
-
-def route_only(user: Actor, subject: Subject) -> int | None:
-    """Admin pages on admin data: the route's permission is the whole rule."""
-    return None
-
-
-# endpoint → the rule it applies to the record its URL names.
-RECORD_RULES = {
-    "targets.detail": on_record("target.view"),
-    "targets.edit": on_record("target.edit"),
-    "targets.add_follow_up": on_record("target.follow_up"),
-    "targets.set_status": on_record("target.status"),
-    "targets.assign": on_record("target.assign"),
-    "targets.convert": on_record("target.convert"),
-    "projects.detail": on_record("project.view"),
-    "projects.edit": on_record("project.edit"),
-    "projects.move_stage": on_record("project.stage"),
-    "projects.add_follow_up": on_record("project.follow_up"),
-    "projects.assign": on_record("project.assign"),
-    "projects.add_project_milestone": on_record("project.edit"),
-    "projects.complete_milestone": on_record("project.edit"),
-    "projects.raise_problem": on_record("project.problem"),
-    "projects.move_problem": on_record("project.problem"),
-    "reports.set_instruction": on_record("report.supervise"),
-    "clusters.detail": on_record("cluster.view"),
-    "clusters.targets": on_record("cluster.view"),
-    "targets.import_preview": uploaded("target"),
-    "targets.import_errors": uploaded("target"),
-    "targets.import_commit": uploaded("target", to_commit=True),
-    "projects.import_preview": uploaded("project"),
-    "projects.import_errors": uploaded("project"),
-    "projects.import_commit": uploaded("project", to_commit=True),
-    "main.notification": addressee,
-    "main.read_notification": addressee,
-    "reports.archive_download": archive_reader,
-    "admin.edit_user": route_only,
-    "admin.toggle_active": route_only,
-    "admin.end_sessions": route_only,
-    "admin.lift_lock": route_only,
-    "admin.end_session": route_only,
-    "admin.reset_password": route_only,
-    "admin.message": route_only,
-    "admin.retry_message": route_only,
-    "admin.update_rule": route_only,
-    "admin.delete_calendar_day": route_only,
-}
+    role: str
+    scope: str
 
 
 @dataclass
 class World:
-    """The actor and, per URL argument group, named variants: (URL values, the record's Subject)."""
+    """The actor and, per URL argument group, named records: their URL values, by name.
+
+    The names say how the record stands to a 南湖区 actor (tests/routes.py: record_answer).
+    """
 
     actor: Actor | None
-    variants: dict[str, dict[str, tuple[dict, Subject]]] = field(default_factory=dict)
+    variants: dict[str, dict[str, dict]] = field(default_factory=dict)
 
-    def add(self, group: str, name: str, values: dict, subject: Subject) -> None:
-        self.variants.setdefault(group, {})[name] = (values, subject)
-
-
-def record_subject(record) -> Subject:
-    return Subject(record.entity_type, record.region_id, record.owner_id)
+    def add(self, group: str, name: str, values: dict) -> None:
+        self.variants.setdefault(group, {})[name] = values
 
 
 def build_world(app, role: str, scope: str | None) -> World:
@@ -180,13 +87,13 @@ def build_world(app, role: str, scope: str | None) -> World:
     projects = {n: make_project(app, uid, OUTSIDE if n == "out" else INSIDE) for n, uid in owners.items()}
     with app.app_context():
         user = db.session.get(User, actor_id) if actor_id else None
-        world = World(user and Actor(user.id, user.username, user.role, user.region_id))
+        world = World(user and Actor(user.id, user.username, user.role.value, scope))
         _add_items(world, targets, projects)
         _add_clusters_and_archives(world, inside)
         _add_batches_and_notifications(world, actor_id, inside)
         _add_admin_records(world, {"self": actor_id, "in": inside, "out": outside})
         db.session.commit()
-        out = world.variants["target_id"]["out"][1]
+        out = db.session.get(TargetCompany, targets["out"])
         assert out.region_id == _region_id(OUTSIDE) != _region_id(INSIDE), "嘉善县 must be outside 南湖区"
         return world
 
@@ -197,12 +104,11 @@ def _region_id(name: str) -> int:
 
 def _add_items(world: World, targets: dict, projects: dict) -> None:
     for name, target_id in targets.items():
-        subject = record_subject(db.session.get(TargetCompany, target_id))
-        world.add("target_id", name, {"target_id": target_id}, subject)
-        world.add("item", f"target/{name}", {"kind": "target", "item_id": target_id}, subject)
+        world.add("target_id", name, {"target_id": target_id})
+        world.add("item", f"target/{name}", {"kind": "target", "item_id": target_id})
     for name, project_id in projects.items():
         project = db.session.get(Project, project_id)
-        subject, owner = record_subject(project), project.owner
+        owner = project.owner
         milestone = add_milestone(project, "走查节点", date(2026, 12, 31), owner)
         category = next(iter(ProblemCategory)).value
         problem = raise_problem(
@@ -212,16 +118,16 @@ def _add_items(world: World, targets: dict, projects: dict) -> None:
             local_today(),
         )
         db.session.flush()
-        world.add("project_id", name, {"project_id": project_id}, subject)
-        world.add("item", f"project/{name}", {"kind": "project", "item_id": project_id}, subject)
-        world.add("milestone_id", name, {"milestone_id": milestone.id}, subject)
-        world.add("problem_id", name, {"problem_id": problem.id}, subject)
+        world.add("project_id", name, {"project_id": project_id})
+        world.add("item", f"project/{name}", {"kind": "project", "item_id": project_id})
+        world.add("milestone_id", name, {"milestone_id": milestone.id})
+        world.add("problem_id", name, {"problem_id": problem.id})
 
 
 def _add_clusters_and_archives(world: World, author_id: int) -> None:
     for name, region in (("in", INSIDE), ("out", OUTSIDE)):
         cluster = db.session.scalar(sa.select(Cluster).where(Cluster.name == CLUSTER_OF_REGION[region]))
-        world.add("cluster_id", name, {"cluster_id": cluster.id}, Subject("cluster", cluster.region_id))
+        world.add("cluster_id", name, {"cluster_id": cluster.id})
     for name, region_id in (("city", None), ("in", _region_id(INSIDE)), ("out", _region_id(OUTSIDE))):
         content = b"<p>weekly</p>"
         archive = ReportArchive(
@@ -231,7 +137,7 @@ def _add_clusters_and_archives(world: World, author_id: int) -> None:
         )  # fmt: skip
         db.session.add(archive)
         db.session.flush()
-        world.add("archive_id", name, {"archive_id": archive.id}, Subject("archive", region_id))
+        world.add("archive_id", name, {"archive_id": archive.id})
 
 
 BATCH_CONTENT = {
@@ -249,36 +155,33 @@ def _add_batches_and_notifications(world: World, actor_id: int | None, other_id:
             batch = ImportBatch(kind=kind, user_id=user_id, filename="清单.csv", content=content)
             db.session.add(batch)
             db.session.flush()
-            subject = Subject("batch", user_id=user_id, batch_kind=kind)
-            world.add("batch_id", f"{whose}/{kind}", {"batch_id": batch.id}, subject)
+            world.add("batch_id", f"{whose}/{kind}", {"batch_id": batch.id})
         note = Notification(user_id=user_id, kind="walk", title="走查消息", link="/")
         db.session.add(note)
         db.session.flush()
-        world.add(
-            "notification_id", whose, {"notification_id": note.id}, Subject("notification", user_id=user_id)
-        )
+        world.add("notification_id", whose, {"notification_id": note.id})
 
 
 def _add_admin_records(world: World, users: dict) -> None:
     for name, user_id in users.items():
         if user_id is not None:
-            world.add("user_id", name, {"user_id": user_id}, Subject("user"))
+            world.add("user_id", name, {"user_id": user_id})
     message = OutgoingMessage(
         channel="inapp", recipient_id=users["in"], subject="走查", body="走查", status="sent", run_at=utcnow()
     )
     day = CalendarDay(day=date(2031, 1, 2), is_working=False, note="走查")
     db.session.add_all([message, day])
     db.session.flush()
-    world.add("message_id", "any", {"message_id": message.id}, Subject("message"))
-    world.add("day_id", "any", {"day_id": day.id}, Subject("day"))
+    world.add("message_id", "any", {"message_id": message.id})
+    world.add("day_id", "any", {"day_id": day.id})
     rule_id = db.session.scalar(sa.select(sa.func.min(StallRule.id)))
-    world.add("rule_id", "any", {"rule_id": rule_id}, Subject("rule"))
+    world.add("rule_id", "any", {"rule_id": rule_id})
     lock = LoginLock(username="walk", ip="10.0.0.9", failures=5, locked_until=utcnow() + timedelta(hours=1))
     live = LoginSession(user_id=users["in"], token_hash="1" * 64, ip="10.0.0.9")
     db.session.add_all([lock, live])
     db.session.flush()
-    world.add("lock_id", "any", {"lock_id": lock.id}, Subject("lock"))
-    world.add("session_id", "any", {"session_id": live.id}, Subject("session"))
+    world.add("lock_id", "any", {"lock_id": lock.id})
+    world.add("session_id", "any", {"session_id": live.id})
 
 
 # --- the walk -----------------------------------------------------------------------------------------
@@ -292,33 +195,32 @@ def declaration_problem(rule, view) -> str | None:
         return f"{rule.endpoint} ({rule.rule}): public without review — add it to PUBLIC, or @require a rule"
     if rule.endpoint in PUBLIC and not getattr(view, "public", False):
         return f"{rule.endpoint} ({rule.rule}): no longer public — take it out of PUBLIC"
-    if rule.arguments and rule.endpoint not in RECORD_RULES:
-        return f"{rule.endpoint} ({rule.rule}): takes {sorted(rule.arguments)} but RECORD_RULES has no rule for it"
+    if rule.arguments and rule.endpoint not in RECORD_KINDS:
+        return (
+            f"{rule.endpoint} ({rule.rule}): takes {sorted(rule.arguments)}, "
+            "but tests/routes.py RECORD_KINDS doesn't say what its record must be"
+        )
     if set(rule.methods) - {"GET", "HEAD", "OPTIONS", "POST"}:
         return f"{rule.endpoint} ({rule.rule}): the walk knows no request for {sorted(rule.methods)}"
     return None
 
 
 def url_variants(rule, world: World):
-    """(name, URL, subjects) for every combination of the records the rule's arguments can name."""
+    """(name, URL, records) for every combination of the records the rule's arguments can name;
+    records are (group, name) pairs."""
     groups = sorted({ARGUMENT_GROUPS.get(name, name) for name in rule.arguments})
     missing = [g for g in groups if g not in world.variants]
     if missing:
         raise LookupError(f"{rule.endpoint} ({rule.rule}): the walk has no records for {missing}")
-    for combination in itertools.product(*(world.variants[g].items() for g in groups)):
-        values = {k: v for _, (vals, _) in combination for k, v in vals.items()}
+    for combination in itertools.product(
+        *([(g, n, v) for n, v in world.variants[g].items()] for g in groups)
+    ):
+        values = {k: v for _, _, vals in combination for k, v in vals.items()}
         built = rule.build(values, append_unknown=False)
         if built is None:
             raise LookupError(f"{rule.endpoint} ({rule.rule}): can't build a URL from {values}")
-        yield "+".join(name for name, _ in combination) or "-", built[1], [s for _, (_, s) in combination]
-
-
-def expected_refusal(endpoint: str, view, user: Actor, subjects: list[Subject]) -> int | None:
-    """The status a refusal must answer (403 or 404), or None when the user is allowed."""
-    if not can(user, view.permission):
-        return 403
-    codes = {RECORD_RULES[endpoint](user, s) for s in subjects}
-    return 404 if 404 in codes else 403 if 403 in codes else None
+        records = [(group, name) for group, name, _ in combination]
+        yield "+".join(name for _, name in records) or "-", built[1], records
 
 
 def digest() -> dict[str, str]:
@@ -367,12 +269,12 @@ class Walker:
         assert response.status_code == 302 and "/login" not in response.location, "login failed"
         return client
 
-    def check(self, rule, view, method: str, name: str, url: str, subjects: list[Subject]) -> None:
+    def check(self, rule, method: str, name: str, url: str, records: list[tuple[str, str]]) -> None:
         user, self.count = self.world.actor, self.count + 1
         if user is None:
             expected = TO_LOGIN if method == "GET" else 401
         else:
-            expected = expected_refusal(rule.endpoint, view, user, subjects)
+            expected = walk_answer(rule.endpoint, method, user.role, user.scope, records)
         with self.app.app_context():
             self.before = self.before or digest()
         got = self._send(method, url)
@@ -406,8 +308,8 @@ class Walker:
 
     def walk(self) -> None:
         rules = sorted(self.app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
-        stale = sorted(RECORD_RULES.keys() - {rule.endpoint for rule in rules})
-        self.failures += [f"RECORD_RULES names {endpoint}, which is no longer a route" for endpoint in stale]
+        stale = sorted(RECORD_KINDS.keys() - {rule.endpoint for rule in rules})
+        self.failures += [f"RECORD_KINDS names {endpoint}, which is no longer a route" for endpoint in stale]
         for rule in rules:
             view = self.app.view_functions[rule.endpoint]
             if rule.endpoint in SKIPPED:
@@ -422,8 +324,8 @@ class Walker:
                 self.failures.append(str(error))
                 continue
             for method in sorted(rule.methods & {"GET", "POST"}):
-                for name, url, subjects in variants:
-                    self.check(rule, view, method, name, url, subjects)
+                for name, url, records in variants:
+                    self.check(rule, method, name, url, records)
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,12 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, render_template, request
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from crm.admin import bp
 from crm.core.exports import Column, Sheet, write_xlsx, xlsx_response
-from crm.core.permissions import require
+from crm.core.permissions import require, visible_changes
 from crm.core.timeutil import local_zone, utc_moment
 from crm.extensions import db
 from crm.models import AUDIT_ACTIONS, AuditEvent
@@ -87,7 +88,13 @@ def audit_log():
         filters=filters,
         actions=AUDIT_ACTIONS,
         entity_types=sorted(entity_types),
+        changes_of=_changes_of,
     )
+
+
+def _changes_of(event: AuditEvent) -> str:
+    """What the page and the export show of a row's changes: only the fields the reader may see."""
+    return visible_changes(current_user, event.entity_type, event.changes)
 
 
 @bp.get("/audit/export")
@@ -101,7 +108,7 @@ def export_audit_log():
             e.action_label,
             e.entity_type,
             e.entity_id,
-            e.changes,
+            _changes_of(e),
             e.ip,
             f"{e.method} {e.path}".strip(),
         )

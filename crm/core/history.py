@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from crm.core.permissions import hidden_fields
 from crm.extensions import db
 from crm.models import HistoryEntry, User
 
@@ -80,13 +81,19 @@ def apply_changes(entity: Entity, values: dict[str, Any], actor: User, note: str
     return changed
 
 
-def entries_for(entity: Entity) -> list[HistoryEntry]:
-    """The entity's history, newest first, with actors loaded."""
-    return list(
-        db.session.scalars(
-            sa.select(HistoryEntry)
-            .options(sa.orm.joinedload(HistoryEntry.actor))
-            .where(HistoryEntry.entity_type == entity.entity_type, HistoryEntry.entity_id == entity.id)
-            .order_by(HistoryEntry.id.desc())
-        )
+def entries_for(entity: Entity, reader: User) -> list[HistoryEntry]:
+    """The entity's history as reader may see it, newest first, with actors loaded.
+
+    Edits of a field reader may not see (crm.core.permissions.hidden_fields: a viewer and a target's
+    contacts) are left out: their old → new values are the field's values.
+    """
+    stmt = (
+        sa.select(HistoryEntry)
+        .options(sa.orm.joinedload(HistoryEntry.actor))
+        .where(HistoryEntry.entity_type == entity.entity_type, HistoryEntry.entity_id == entity.id)
+        .order_by(HistoryEntry.id.desc())
     )
+    hidden = hidden_fields(reader, entity.entity_type, entity)
+    if hidden:
+        stmt = stmt.where(sa.or_(HistoryEntry.field.is_(None), HistoryEntry.field.not_in(sorted(hidden))))
+    return list(db.session.scalars(stmt))

@@ -5,6 +5,7 @@ Every view declares what it needs with ``@require(action)``; views that load a r
 exactly one place (RULES) and the route × role test matrix exercises it.
 """
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, NoReturn, ParamSpec, TypeVar, overload
@@ -104,6 +105,37 @@ RULES: dict[str, Rule] = {
     "report.supervise": _manager,  # a 督办 instruction on an item of the 通报 list
     "report.archive": _manager,  # save an export to the archive of record
 }
+
+
+# Fields of a record some of its readers may not see, with the rule that lets one see them. Every view
+# that shows a record's fields by name — its change history, the audit log — asks hidden_fields(), so
+# a value kept off the record's page never turns up as "old → new" somewhere else.
+CONTACT_FIELDS = ("contact_name", "contact_title", "contact_phone", "contact_email")
+FIELD_RULES: dict[str, dict[str, str]] = {
+    "target": dict.fromkeys(CONTACT_FIELDS, "target.contacts"),
+}
+HIDDEN_VALUE = "（无权查看）"
+
+
+def hidden_fields(user: User, entity_type: str | None, record: Any = None) -> frozenset[str]:
+    """The fields of entity_type (on record, when given) whose values user may not see."""
+    rules = FIELD_RULES.get(entity_type or "", {})
+    return frozenset(name for name, action in rules.items() if not can(user, action, record))
+
+
+def visible_changes(user: User, entity_type: str | None, changes: str) -> str:
+    """An audit row's changes (JSON {field: [old, new]}) with the values user may not see withheld."""
+    hidden = hidden_fields(user, entity_type)
+    if not hidden:
+        return changes
+    try:
+        values = json.loads(changes)
+    except ValueError:
+        return changes  # a note ("登录成功"), not field values
+    if not isinstance(values, dict):
+        return changes
+    shown = {name: [HIDDEN_VALUE, HIDDEN_VALUE] if name in hidden else pair for name, pair in values.items()}
+    return json.dumps(shown, ensure_ascii=False)
 
 
 def can(user: User, action: str, record: Any = None) -> bool:

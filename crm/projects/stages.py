@@ -60,17 +60,30 @@ def move_problems(project: Project, move: StageMove, actor: User, today: date) -
         problems.append("请填写说明（回退、暂缓、终止时即为原因）。")
     if current.is_closed and not may_reopen(actor):
         problems.append(f"项目已{current.value}，只能由局领导重新启用。")
+    entered: list[ProjectStage] = []
     if to in ORDER:
         base = _resumes_from(project)
         start = ORDER.index(base) + 1 if base in ORDER else 0
-        for stage in ORDER[start : ORDER.index(to) + 1]:
+        entered = ORDER[start : ORDER.index(to) + 1]
+        for stage in entered:
             missing = [
                 label for name, label in EVIDENCE.get(stage, []) if _value(project, move, name) is None
             ]
             if missing:
                 problems.append(f"转入“{stage.value}”需要：{'、'.join(missing)}。")
+    # 签约投资额 is evidence only above zero: checked when it is given, and when the move signs the
+    # project with the amount it already holds (an edit or an import may have left 0 there).
+    amount = _value(project, move, "signed_investment")
+    signing = ProjectStage.SIGNED in entered or move.evidence.get("signed_investment") not in (None, "")
+    if signing and amount is not None and not _positive(amount):
+        problems.append("签约投资额须大于 0。")
     problems += _evidence_sanity(project, move, today)
     return problems
+
+
+def _positive(amount: Any) -> bool:
+    """An amount above zero: not 0, -0, negative, NaN or infinite."""
+    return isinstance(amount, Decimal | int) and Decimal(amount).is_finite() and amount > 0
 
 
 def may_reopen(actor: User) -> bool:
@@ -137,9 +150,6 @@ def _evidence_sanity(project: Project, move: StageMove, today: date) -> list[str
         problems.append("实际开工日期不能早于签约日期。")
     if started and done and done < started:
         problems.append("实际竣工投产日期不能早于实际开工日期。")
-    amount = move.evidence.get("signed_investment")
-    if isinstance(amount, Decimal) and amount <= 0:
-        problems.append("签约投资额须大于 0。")
     return problems
 
 

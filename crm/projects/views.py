@@ -96,7 +96,7 @@ def edit(project_id: int) -> ResponseReturnValue:
 
 
 def render_detail(project: Project, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
-    entries = history.entries_for(project)
+    entries = history.entries_for(project, current_user)
     problems = db.session.scalars(
         sa.select(Problem)
         .where(Problem.project_id == project.id)

@@ -4,6 +4,7 @@ Plain text for e-mail and the in-app message, Markdown for the group robot. Item
 first, then by working days stalled.
 """
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -14,6 +15,11 @@ KIND_LABELS = {"target": "招商企业", "project": "项目"}
 SIGNATURE = "嘉兴市先进制造业集群招商管理系统"
 # A city head's digest can hold thousands of red items: list the worst, point to the rest.
 LISTED_PER_LEVEL = 50
+# Robot dialects differ (DingTalk and 浙政钉 render a Markdown subset, WeCom adds <font> tags) and not
+# all of them honour backslash escapes. So every character that could start markup is replaced by its
+# full-width form, which reads the same to a person and means nothing to any renderer: a name like
+# "[点我](http://evil)" or "**紧急**" stays literal text inside the digest's own link.
+MARKUP = str.maketrans("[]()*_`#>!|~<&\\", "［］（）＊＿｀＃＞！｜～＜＆＼")
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,8 @@ def markdown(entries: list[Entry], as_of: datetime, zone: ZoneInfo, base_url: st
             continue
         lines += ["", f"**{LEVEL_LABELS[level]} {len(listed)} 项**", ""]
         lines += [
-            f"- [{_escape(entry.name)}]({base_url}{entry.path}) · {entry.reasons} · "
-            f"停滞 {entry.days} 个工作日 · 责任人 {_escape(entry.owner)} · {entry.region}"
+            f"- [{robot_text(entry.name)}]({base_url}{entry.path}) · {robot_text(entry.reasons)} · "
+            f"停滞 {entry.days} 个工作日 · 责任人 {robot_text(entry.owner)} · {robot_text(entry.region)}"
             for entry in listed[:LISTED_PER_LEVEL]
         ]
         if len(listed) > LISTED_PER_LEVEL:
@@ -95,6 +101,7 @@ def markdown(entries: list[Entry], as_of: datetime, zone: ZoneInfo, base_url: st
     return "\n".join(lines)
 
 
-def _escape(value: str) -> str:
-    """Keep names from breaking the Markdown link and list syntax."""
-    return "".join("\\" + ch if ch in "[]()*_`#>" else ch for ch in value)
+def robot_text(value: str) -> str:
+    """User-entered text made inert in the group robot's Markdown: one line, no markup, no bare links."""
+    line = "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in value)
+    return line.translate(MARKUP).replace("://", "：//").strip()

@@ -188,7 +188,7 @@ def render_detail(
             "targets/detail.html",
             target=target,
             follow_ups=follow_ups_for(target),
-            history=history.entries_for(target),
+            history=history.entries_for(target, current_user),
             follow_up_form=follow_up_form,
             status_form=status_form,
             assign_form=assign_form or AssignForm(current_user),

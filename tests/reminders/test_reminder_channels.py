@@ -291,7 +291,7 @@ def test_the_group_robot_gets_one_signed_markdown_post_per_run_listing_the_new_i
     red_line = f"- [红灯在谈项目]({BASE_URL}/projects/{officer_items['red']}) · 跟进逾期 · 停滞 11 个工作日"
     assert red_line in text
     assert f"[黄灯待接触企业有限公司]({BASE_URL}/targets/{officer_items['yellow']})" in text
-    assert f"[ABC\\(嘉兴\\)\\_精密\\*有限公司]({BASE_URL}/targets/{odd}) · 跟进逾期" in text
+    assert f"[ABC（嘉兴）＿精密＊有限公司]({BASE_URL}/targets/{odd}) · 跟进逾期" in text
     assert "责任人 李娜 · 嘉善县" in text
     assert text.index("**红灯 1 项**") < text.index("红灯在谈项目") < text.index("**黄灯 2 项**")
     group = rows(app, ReminderDelivery, ReminderDelivery.recipient == "group")
