@@ -24,6 +24,7 @@ compare_type
 # Called by the libraries.
 _.get_id  # Flask-Login: User.get_id, the session's "id:generation"
 _.validate_new_password  # WTForms: validate_<field> is a field's own validator
+_.process_formdata  # WTForms: how AmountField reads what was typed
 _._query_items  # Flask-SQLAlchemy Pagination: RowsPagination pages a list of rows
 _._query_count
 _.cache_ok  # SQLAlchemy TypeDecorator (Money, UTCDateTime)
@@ -42,6 +43,7 @@ _.option_widget
 _.Meta
 _.locales
 _.freeze_panes  # openpyxl
+_.data_type  # openpyxl: exports write text cells as text
 _.number_format
 _.modified  # openpyxl and python-docx document properties
 _.last_modified_by  # python-docx
@@ -64,6 +66,7 @@ _.is_gap  # clusters/_chain_map.html
 _.leading_company_list  # clusters/detail.html
 _.research_institute_list
 _.has_more  # projects/board.html
+_.hidden_column_names  # imports/preview.html
 _.collapsed
 _.role_label  # admin/users.html, base.html
 _.status_label  # admin/messages.html, admin/message.html
