@@ -35,6 +35,8 @@ _.inherit_cache  # SQLAlchemy FunctionElement (stall.sql.local_day)
 
 # Settings the libraries read from attributes we set.
 _.login_view  # Flask-Login
+_.request_class  # Flask: the app's CleanRequest
+_.parameter_storage_class  # werkzeug: how CleanRequest decodes query strings and forms
 _.login_message
 _.session_protection
 _.render_kw  # WTForms

@@ -10,10 +10,10 @@ last page or a 404; nothing may answer 5xx or raise.
 from functools import cached_property
 
 import pytest
-from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from crm.core.permissions import can
+from crm.core.request_values import CleanRequest
 from tests.test_route_walk import PUBLIC, SKIPPED, Walker, build_world, expected_refusal, url_variants
 
 # What a hostile user (or a mangled link) puts in a query string.
@@ -71,7 +71,7 @@ class RecordingArgs(ImmutableMultiDict):
         return super().__contains__(key)
 
 
-class RecordingRequest(Request):
+class RecordingRequest(CleanRequest):
     @cached_property
     def args(self):
         return RecordingArgs(super().args)

@@ -10,10 +10,10 @@ from decimal import Decimal
 from crm.models import Item
 
 CENT = Decimal("0.01")
-# What a person writes for a number: digits with an optional sign and decimal part (after NFKC, so
-# full-width １２．５ is 12.5; spaces and thousands separators are dropped). No exponent ("1e30"), no
+# What a person writes for a number: digits, grouped by thousands or not, with an optional sign and
+# decimal part (after NFKC, so full-width １２．５ is 12.5, and without spaces). No exponent ("1e30"), no
 # NaN or Infinity, which Decimal would accept.
-PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)")
 
 
 class Invalid(ValueError):
@@ -77,10 +77,10 @@ class Amount:
             # Excel shows 15 significant digits: 1.5699999999999998 in a file is the 1.57 the user sees.
             number = Decimal(format(value, ".15g"))
         else:
-            text = re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", str(value)))
+            text = re.sub(r"\s", "", unicodedata.normalize("NFKC", str(value)))
             if not PLAIN_NUMBER.fullmatch(text):
                 raise self._not_a_number()
-            number = Decimal(text)
+            number = Decimal(text.replace(",", ""))
         if not number.is_finite():
             raise self._not_a_number()
         return number

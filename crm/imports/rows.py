@@ -16,13 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from crm.core.ownership import OWNER_ROLES
+from crm.core.request_values import CONTROL_CHARACTERS
 from crm.core.validation import Amount, AmountError
 from crm.extensions import db
 from crm.imports.columns import normal_form
 from crm.imports.reader import Formula
 from crm.models import ChainSegment, Cluster, Region, User
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Some tools write a midnight time after the date ("2026-03-15 00:00:00"): it is accepted.
 MIDNIGHT = r"(?:\s+0?0:00(?::00)?)?"
 DATE_PATTERNS = [
