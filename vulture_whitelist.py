@@ -24,6 +24,7 @@ compare_type
 # Called by the libraries.
 _.get_id  # Flask-Login: User.get_id, the session's "id:generation"
 _.validate_new_password  # WTForms: validate_<field> is a field's own validator
+_.process_formdata  # WTForms: how AmountField reads what was typed
 _._query_items  # Flask-SQLAlchemy Pagination: RowsPagination pages a list of rows
 _._query_count
 _.cache_ok  # SQLAlchemy TypeDecorator (Money, UTCDateTime)
@@ -34,6 +35,8 @@ _.inherit_cache  # SQLAlchemy FunctionElement (stall.sql.local_day)
 
 # Settings the libraries read from attributes we set.
 _.login_view  # Flask-Login
+_.request_class  # Flask: the app's CleanRequest
+_.parameter_storage_class  # werkzeug: how CleanRequest decodes query strings and forms
 _.login_message
 _.session_protection
 _.render_kw  # WTForms
@@ -42,6 +45,7 @@ _.option_widget
 _.Meta
 _.locales
 _.freeze_panes  # openpyxl
+_.data_type  # openpyxl: exports write text cells as text
 _.number_format
 _.modified  # openpyxl and python-docx document properties
 _.last_modified_by  # python-docx
@@ -64,6 +68,7 @@ _.is_gap  # clusters/_chain_map.html
 _.leading_company_list  # clusters/detail.html
 _.research_institute_list
 _.has_more  # projects/board.html
+_.hidden_column_names  # imports/preview.html
 _.collapsed
 _.role_label  # admin/users.html, base.html
 _.status_label  # admin/messages.html, admin/message.html

@@ -9,11 +9,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import Defaults
+from crm.core.request_values import CleanRequest
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, instance/config.py, CRM_* environment, then test_config."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = CleanRequest  # no control characters in query strings and forms
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)

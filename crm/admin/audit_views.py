@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from crm.admin import bp
 from crm.core.exports import Column, Sheet, write_xlsx, xlsx_response
+from crm.core.listing import paginate, query_day, record_id
 from crm.core.permissions import require, visible_changes
 from crm.core.timeutil import local_zone, utc_moment
 from crm.extensions import db
@@ -32,10 +33,10 @@ class AuditFilters:
         return cls(
             user=args.get("user", "").strip()[:64],
             entity_type=args.get("entity_type", "").strip()[:32],
-            entity_id=args.get("entity_id", type=int),
+            entity_id=args.get("entity_id", type=record_id),
             action=args.get("action", "") if args.get("action") in AUDIT_ACTIONS else "",
-            start=_day(args.get("start")),
-            end=_day(args.get("end")),
+            start=args.get("start", type=query_day),
+            end=args.get("end", type=query_day),
         )
 
     def as_args(self) -> dict:
@@ -67,18 +68,11 @@ class AuditFilters:
         return stmt.order_by(AuditEvent.id.desc())
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @bp.get("/audit")
 @require("admin.audit")
 def audit_log():
     filters = AuditFilters.from_args(request.args)
-    page = db.paginate(filters.query(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(filters.query())
     entity_types = db.session.scalars(
         sa.select(AuditEvent.entity_type).where(AuditEvent.entity_type.is_not(None)).distinct()
     ).all()

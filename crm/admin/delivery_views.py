@@ -3,12 +3,13 @@
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import joinedload
 
 from crm.admin import bp
 from crm.core.forms import ConfirmForm
+from crm.core.listing import paginate
 from crm.core.permissions import require
 from crm.extensions import db
 from crm.models import CHANNELS, MESSAGE_STATUSES, OutgoingMessage, ReminderDelivery
@@ -36,9 +37,7 @@ def messages():
         stmt = stmt.where(OutgoingMessage.status.in_(statuses))
     if channel:
         stmt = stmt.where(OutgoingMessage.channel == channel)
-    page = db.paginate(
-        stmt.order_by(OutgoingMessage.id.desc()), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    page = paginate(stmt.order_by(OutgoingMessage.id.desc()))
     counts = dict(
         db.session.execute(
             sa.select(OutgoingMessage.status, sa.func.count()).group_by(OutgoingMessage.status)

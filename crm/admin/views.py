@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -9,6 +9,7 @@ from crm.auth import sessions
 from crm.auth.services import create_user, generate_password, resolve_scope, set_password
 from crm.core import audit
 from crm.core.forms import FAILED, ConfirmForm, attach_problems, commit_or_report
+from crm.core.listing import paginate
 from crm.core.ownership import owner_change_problem
 from crm.core.permissions import require
 from crm.core.validation import Invalid
@@ -31,7 +32,7 @@ def users():
     if q:
         like = f"%{q}%"
         stmt = stmt.where(sa.or_(User.username.ilike(like), User.display_name.ilike(like)))
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("admin/users.html", page=page, q=q, confirm=ConfirmForm())
 
 

@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -9,25 +7,14 @@ from crm.auth.services import authenticate, set_password
 from crm.core import audit
 from crm.core.forms import attach_problems
 from crm.core.permissions import public, require
+from crm.core.urls import same_site_path
 from crm.extensions import db
 from crm.models import utcnow
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after login."""
-    if not target:
-        return url_for("main.index")
-    parts = urlsplit(target)
-    # Browsers read "/\host" as "//host": a backslash anywhere is refused.
-    if (
-        parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-    ):
-        return url_for("main.index")
-    return target
+    """Only same-site paths are followed after login (crm.core.urls.same_site_path)."""
+    return same_site_path(target) or url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from crm.core.forms import BulkAssignForm, safe_back
+from crm.core.listing import record_id
 from crm.core.ownership import reassign_all
 from crm.core.permissions import authorize
 from crm.core.validation import Invalid
@@ -26,7 +27,7 @@ def bulk_reassign(model: type[ItemT]) -> ResponseReturnValue:
     noun, counter = NOUNS[kind]
     back = safe_back() or url_for(f"{kind}s.index")
     form = BulkAssignForm(current_user)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:MAX_ITEMS]
+    ids = request.form.getlist("ids", type=record_id)[:MAX_ITEMS]
     if not ids:
         flash(f"请先勾选要改派的{noun}。", "warning")
         return redirect(back)

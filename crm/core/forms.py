@@ -1,7 +1,6 @@
 """Form helpers shared by every feature, and the follow-up form every kind of item uses."""
 
 from collections.abc import Callable
-from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, Literal, TypeVar
 
@@ -11,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import (
     DateField,
-    Field,
+    DecimalField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -20,13 +19,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
-from wtforms.form import BaseForm
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.core import form_tokens
 from crm.core.choices import int_or_none, owner_choices_for_form
-from crm.core.validation import Conflict, Invalid
+from crm.core.urls import same_site_path
+from crm.core.validation import Amount, Conflict, Invalid
 from crm.extensions import db
 from crm.models import FollowUpMethod, User
 
@@ -40,19 +39,24 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def two_decimals(form: BaseForm, field: Field) -> None:
-    """Amounts are kept exactly with two decimals: refuse more rather than round silently."""
-    value = field.data
-    if isinstance(value, Decimal) and value != value.quantize(Decimal("0.01")):
-        raise ValidationError("最多保留两位小数。")
+class AmountField(DecimalField):
+    """An optional amount read by its rule (crm.core.validation.Amount), as the import reads its column:
+    "1e30", "NaN", 30 digits or a negative number get the rule's Chinese error, never a crash."""
+
+    def __init__(self, label: str, rule: Amount, **kwargs: Any) -> None:
+        super().__init__(label, places=2, validators=[Optional()], **kwargs)
+        self.rule = rule
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = valuelist[0] if valuelist else ""
+        self.data = None
+        if str(text).strip():
+            self.data = self.rule.parse(text)  # WTForms shows an AmountError (a ValueError) on the field
 
 
 def safe_back() -> str | None:
     """The same-site page a form asked to return to (field "back"), if any."""
-    back = request.form.get("back", "")
-    if back.startswith("/") and not back.startswith("//") and "\\" not in back:
-        return back
-    return None
+    return same_site_path(request.form.get("back"))
 
 
 def attach_problems(form: FlaskForm, problems: dict[str, str]) -> None:

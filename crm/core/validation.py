@@ -1,6 +1,19 @@
-"""How services refuse: one exception for bad input, one for a concurrent edit."""
+"""How input is refused: one exception for bad input, one for a concurrent edit, and the one rule for
+amounts that every form field and import column holding money, capital or land reads through."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from crm.models import Item
+
+CENT = Decimal("0.01")
+# What a person writes for a number: digits, grouped by thousands or not, with an optional sign and
+# decimal part (after NFKC, so full-width １２．５ is 12.5, and without spaces). No exponent ("1e30"), no
+# NaN or Infinity, which Decimal would accept.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)")
 
 
 class Invalid(ValueError):
@@ -23,6 +36,59 @@ class Conflict(Exception):
 
 
 def check_version(item: Item, expected_version: int | str | None) -> None:
-    """Conflict when the form was opened on an older version than the record now has."""
-    if expected_version is None or int(expected_version) != item.version:
+    """Conflict when the form was opened on an older version than the record now has (or sent none)."""
+    if str(expected_version).strip() != str(item.version):
         raise Conflict()
+
+
+class AmountError(ValueError):
+    """Why a value is not an acceptable amount: Chinese, to show under the field or after the column's name."""
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An amount's rule: its unit and the largest value accepted.
+
+    The maximum is far above any real figure of its unit, so a value typed in the wrong unit (元 for 亿元)
+    is caught, and far below what the column holds (NUMERIC(14, 2): under 10^12), so nothing accepted
+    overflows it. Two decimals at most, never negative; "-0" is read as 0.
+    """
+
+    unit: str
+    maximum: Decimal
+
+    def parse(self, value: object) -> Decimal:
+        """value (text typed, or a spreadsheet's number) as an exact amount with two decimals; AmountError."""
+        number = self._number(value)
+        if number < 0:
+            raise AmountError("不能为负数。")
+        if number > self.maximum:  # before any rounding: 30 digits exceed Decimal's precision
+            raise AmountError(f"不能超过 {self.maximum:,} {self.unit}（请确认单位是{self.unit}）。")
+        if number != number.quantize(CENT):
+            raise AmountError("最多保留两位小数。")
+        return abs(number.quantize(CENT))  # abs: "-0" is 0
+
+    def _number(self, value: object) -> Decimal:
+        if isinstance(value, bool | date):
+            raise self._not_a_number()
+        if isinstance(value, int | Decimal):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            # Excel shows 15 significant digits: 1.5699999999999998 in a file is the 1.57 the user sees.
+            number = Decimal(format(value, ".15g"))
+        else:
+            text = re.sub(r"\s", "", unicodedata.normalize("NFKC", str(value)))
+            if not PLAIN_NUMBER.fullmatch(text):
+                raise self._not_a_number()
+            number = Decimal(text.replace(",", ""))
+        if not number.is_finite():
+            raise self._not_a_number()
+        return number
+
+    def _not_a_number(self) -> AmountError:
+        return AmountError(f"请填写数字（单位：{self.unit}），如 12.5。")
+
+
+YI_YUAN = Amount("亿元", Decimal("10000"))  # investment, output: a single project above 1 万亿元 is a typo
+WAN_USD = Amount("万美元", Decimal("10000000"))  # foreign capital: up to 1,000 亿美元
+MU = Amount("亩", Decimal("100000"))  # land: up to 100,000 亩 (about 67 km²)

@@ -6,20 +6,25 @@ held to exactly what the form holds it to. A row that repeats an earlier row of 
 row; one that is a record already in the database, the user skips or updates (SKIP, UPDATE).
 """
 
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import sqlalchemy as sa
+from openpyxl.utils import get_column_letter
 
 from crm.core.permissions import can
 from crm.extensions import db
 from crm.imports.columns import bad_rows_xlsx, map_columns
-from crm.imports.reader import Settings, Table, read_table
+from crm.imports.reader import ImportFileError, Settings, Table, read_table
 from crm.imports.rows import Lookups, ParsedRow
 from crm.imports.spec import Context, Identity, ListImport
 from crm.models import User
+
+log = logging.getLogger(__name__)
 
 SKIP, UPDATE = "skip", "update"
 CHUNK = 500  # values per IN (...) list: SQLite caps bound parameters
@@ -51,9 +56,16 @@ class Analysis:
     headers: list[str]
     columns: dict[str, int]
     rows: list[ImportRow]
+    hidden_rows: list[int] = field(default_factory=list)  # rows hidden in Excel (each a bad row)
+    hidden_columns: list[int] = field(default_factory=list)  # hidden columns read, with data, 0-based
     # Held for as long as the analysis: the session's identity map keeps only referenced objects, so
     # this keeps the many session.get() calls of the services' checks from going back to the database.
     lookups: Lookups | None = None
+
+    @property
+    def hidden_column_names(self) -> str:
+        """The hidden columns as the user finds them in Excel: C 列（联系电话）、F 列."""
+        return "、".join(_column_name(index, self.headers) for index in self.hidden_columns)
 
     @property
     def bad_rows(self) -> list[ImportRow]:
@@ -76,7 +88,43 @@ def _read(
 ) -> tuple[Table, dict[str, int]]:
     words = spec.words
     table = read_table(filename, content, settings.limits, words.header_hint, words.row_noun)
-    return table, map_columns(table.headers, spec.columns)
+    try:
+        return table, map_columns(table.headers, spec.columns)
+    except ImportFileError as error:
+        if not table.sheet:
+            raise
+        raise ImportFileError(
+            f"{error}（读取的是工作表“{table.sheet}”：系统导入保存时选中的工作表。）"
+        ) from None
+
+
+def _hidden_problems(table: Table) -> Callable[[ImportRow], dict[str, str]]:
+    """What Excel hides is never imported unseen: a hidden row, or a row with data in a hidden column,
+    is a bad row until the user unhides it (and checks it) or deletes it."""
+    hidden_rows = set(table.hidden_rows)
+    names = "、".join(_column_name(index, table.headers) for index in table.hidden_columns)
+
+    def problems(row: ImportRow) -> dict[str, str]:
+        found = {}
+        if row.number in hidden_rows:
+            found["hidden_row"] = (
+                "该行在 Excel 中被隐藏（或被筛选掉）：看不见的行不能导入。请取消隐藏或筛选，核对后重新上传；"
+                "不需要的行请删除。"
+            )
+        if any(i < len(row.cells) and row.cells[i] not in (None, "") for i in table.hidden_columns):
+            found["hidden_columns"] = (
+                f"该行在隐藏的列（{names}）中有内容：看不见的内容不能导入。请取消隐藏这些列，核对后重新上传；"
+                "不需要的列请删除。"
+            )
+        return found
+
+    return problems
+
+
+def _column_name(index: int, headers: list[str]) -> str:
+    """A column as Excel labels it, with its header: C 列（联系电话）."""
+    header = headers[index] if index < len(headers) else ""
+    return f"{get_column_letter(index + 1)} 列" + (f"（{header}）" if header else "")
 
 
 def check_file(spec: ListImport, filename: str, content: bytes, settings: Settings) -> int:
@@ -97,16 +145,41 @@ def analyse(
     new_rows_checked=False leaves the service's checks of new rows to its create (the commit).
     """
     table, columns = _read(spec, context.filename, content, context.settings)
+    table.hidden_columns = [i for i in table.hidden_columns if i in columns.values()]  # the ones read
+    hidden = _hidden_problems(table)
     lookups = Lookups.load()
     rows = []
     for number, cells in table.rows:
-        parsed = spec.parse(cells, columns, lookups, context)
-        rows.append(ImportRow(number, cells, parsed, spec.identity(parsed.data)))
+        with _unforeseen(number):
+            parsed = spec.parse(cells, columns, lookups, context)
+            rows.append(ImportRow(number, cells, parsed, spec.identity(parsed.data)))
     _mark_file_duplicates(rows)
-    _match_existing(spec, rows, context.actor)
+    with _unforeseen():
+        _match_existing(spec, rows, context.actor)
     for row in rows:
-        _check(spec, row, context, decisions, new_rows_checked)
-    return Analysis(context.filename, table.headers, columns, rows, lookups)
+        with _unforeseen(row.number):
+            _check(spec, row, context, decisions, new_rows_checked, hidden(row))
+    return Analysis(
+        context.filename, table.headers, columns, rows, table.hidden_rows, table.hidden_columns, lookups
+    )
+
+
+@contextmanager
+def _unforeseen(number: int | None = None) -> Iterator[None]:
+    """A cell no parser foresaw (or a bug) becomes ImportFileError naming the row, not a 500 at every
+    visit of the preview. The analysis writes nothing: rolling back only ends a failed statement."""
+    try:
+        yield
+    except ImportFileError:
+        raise
+    except Exception:
+        log.exception("import analysis failed at row %s", number)
+        db.session.rollback()
+        where = f"第 {number} 行" if number else "文件"
+        raise ImportFileError(
+            f"{where}的内容无法处理，本次预览已停止：请检查{where}（或删去后）重新上传；"
+            "如仍有问题，请把文件交给管理员。"
+        ) from None
 
 
 def _mark_file_duplicates(rows: list[ImportRow]) -> None:
@@ -173,9 +246,14 @@ def select_in(stmt: sa.Select, column: Any, values: Iterable) -> list:
 
 
 def _check(
-    spec: ListImport, row: ImportRow, context: Context, decisions: dict[int, str] | None, checked: bool
+    spec: ListImport,
+    row: ImportRow,
+    context: Context,
+    decisions: dict[int, str] | None,
+    checked: bool,
+    hidden: dict[str, str],
 ) -> None:
-    problems = dict(row.parsed.errors)
+    problems = {**hidden, **row.parsed.errors}
     if row.name == spec.example_name:
         problems["name"] = "这是模板中的示例行，请删除后再导入。"
     if row.duplicate_note:

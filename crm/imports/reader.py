@@ -11,14 +11,16 @@ import io
 import logging
 import warnings
 import zipfile
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import openpyxl
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from crm.core.timeutil import config_zone
 
@@ -75,6 +77,18 @@ class Formula(str):
 class Table:
     headers: list[str]  # row 1, as written in the file
     rows: list[tuple[int, list]]  # (spreadsheet row number, cell values); blank rows left out
+    sheet: str = ""  # the worksheet read (.xlsx)
+    hidden_rows: list[int] = field(default_factory=list)  # data rows hidden in Excel, by number
+    hidden_columns: list[int] = field(default_factory=list)  # hidden columns holding data, 0-based
+
+
+@dataclass
+class SheetView:
+    """What the reader saw of the worksheet besides its cells: its name, and what Excel hides."""
+
+    title: str = ""
+    hidden_rows: set[int] = field(default_factory=set)  # row numbers
+    hidden_columns: set[int] = field(default_factory=set)  # 0-based column indexes
 
 
 def extension(filename: str) -> str:
@@ -99,12 +113,15 @@ def read_table(filename: str, content: bytes, limits: Limits, header_hint: str, 
         raise ImportFileError(
             f"文件超过 {size(limits.max_bytes)} 的上限，请删去多余的内容或分成几个文件导入。"
         )
+    view = SheetView()
     try:
         with warnings.catch_warnings():
             # openpyxl warns about features it ignores (data validation, styles): not the user's concern
             warnings.simplefilter("ignore")
-            with closing(_xlsx_rows(content, limits) if kind == ".xlsx" else _csv_rows(content)) as rows:
-                return _table(rows, limits, header_hint, row_hint)
+            with closing(
+                _xlsx_rows(content, limits, view) if kind == ".xlsx" else _csv_rows(content)
+            ) as rows:
+                return _with_hidden(_table(rows, limits, header_hint, row_hint), view)
     except ImportFileError:
         raise
     except Exception:  # a malformed file breaks parsers in many ways; none may reach the user raw
@@ -123,13 +140,13 @@ def size(n: int) -> str:
     return f"{n / MB:g} MB" if n >= MB else f"{n / 1024:g} KB"
 
 
-def _table(rows: Iterable[list], limits: Limits, header_hint: str, row_hint: str) -> Table:
+def _table(rows: Iterable[tuple[int, list]], limits: Limits, header_hint: str, row_hint: str) -> Table:
     rows = iter(rows)
-    header = next(rows, None)
-    if not header or _blank(header):
+    number, header = next(rows, (0, []))
+    if number != 1 or _blank(header):
         raise ImportFileError(f"第 1 行应为表头（如{header_hint}），请使用导入模板。")
     data: list[tuple[int, list]] = []
-    for number, cells in enumerate(rows, start=2):
+    for number, cells in rows:
         if _blank(cells):
             continue
         if len(data) == limits.max_rows:
@@ -141,7 +158,28 @@ def _table(rows: Iterable[list], limits: Limits, header_hint: str, row_hint: str
 
 
 def _blank(cells: list) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in cells)
+    return all(_empty(v) for v in cells)
+
+
+def _empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _with_hidden(table: Table, view: SheetView) -> Table:
+    """table with what Excel hides that holds data: its rows, and columns with a header or a cell."""
+    if 1 in view.hidden_rows:
+        raise ImportFileError(
+            "第 1 行（表头）在 Excel 中被隐藏：请取消隐藏，核对表头后重新上传（系统只导入看得见的内容）。"
+        )
+    table.sheet = view.title
+    table.hidden_rows = [number for number, _ in table.rows if number in view.hidden_rows]
+    lines = [table.headers, *(cells for _, cells in table.rows)]
+    table.hidden_columns = sorted(
+        index
+        for index in view.hidden_columns
+        if any(index < len(cells) and not _empty(cells[index]) for cells in lines)
+    )
+    return table
 
 
 def check_zip(content: bytes, limits: Limits) -> None:
@@ -166,34 +204,97 @@ def check_zip(content: bytes, limits: Limits) -> None:
             raise ImportFileError("该 .xlsx 文件的压缩比异常（疑似压缩炸弹），已拒绝。")
 
 
-def _xlsx_rows(content: bytes, limits: Limits) -> Generator[list, None, None]:
+def _xlsx_rows(content: bytes, limits: Limits, view: SheetView) -> Generator[tuple[int, list], None, None]:
     check_zip(content, limits)
     workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     try:
-        if not workbook.worksheets:
-            raise ImportFileError("该 .xlsx 文件中没有工作表。")
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # trust the rows present, not the declared dimension
-        for row in sheet.iter_rows():
-            yield [_cell_value(cell) for cell in row]
+        sheet = _visible_sheet(workbook)
+        view.title = sheet.title
+        yield from _sheet_rows(workbook, sheet, view)
     finally:
         workbook.close()
 
 
-def _cell_value(cell: Any) -> object:
-    if cell.data_type == "f":
-        text = getattr(cell.value, "text", cell.value)  # array formulas come as objects
+def _visible_sheet(workbook: Any) -> ReadOnlyWorksheet:
+    """The sheet the user saw last (the active one, else the first), refused unless it is visible."""
+    if not workbook.worksheets:
+        raise ImportFileError("该 .xlsx 文件中没有工作表。")
+    sheet = workbook.active or workbook.worksheets[0]
+    if not isinstance(sheet, ReadOnlyWorksheet):
+        raise ImportFileError(
+            f"工作簿选中的“{sheet.title}”是图表，不是表格：请选中要导入的工作表后保存，再上传。"
+        )
+    if sheet.sheet_state != "visible":
+        how = "深度隐藏（veryHidden）" if sheet.sheet_state == "veryHidden" else "隐藏"
+        raise ImportFileError(
+            f"工作簿选中的工作表“{sheet.title}”是{how}的：系统只导入看得见的内容。"
+            "请取消隐藏并核对，或选中要导入的可见工作表后保存，再上传。"
+        )
+    return sheet
+
+
+def _sheet_rows(workbook: Any, sheet: ReadOnlyWorksheet, view: SheetView) -> Iterator[tuple[int, list]]:
+    """(row number, cell values) of every row the sheet has, noting hidden rows and columns in view.
+
+    openpyxl's read-only sheet parses the XML with this same parser but keeps the rows' and columns'
+    attributes (hidden, zero height or width) to itself, so the parser is driven here, as
+    ReadOnlyWorksheet._cells_by_row drives it (openpyxl is pinned; tests/imports/test_reader.py checks this).
+    """
+    private: Any = sheet  # the stubs don't declare the read-only sheet's source and shared strings
+    with private._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            private._shared_strings,
+            data_only=False,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            if _hidden(parser.row_dimensions.get(str(number)), "ht"):
+                view.hidden_rows.add(number)
+            values: list = [None] * max((cell["column"] for cell in cells), default=0)
+            for cell in cells:
+                values[cell["column"] - 1] = _cell_value(cell)
+            yield number, values
+        for attributes in parser.column_dimensions.values():
+            if _hidden(attributes, "width"):
+                first, last = (
+                    int(attributes.get("min", 1)),
+                    int(attributes.get("max", attributes.get("min", 1))),
+                )
+                view.hidden_columns.update(range(first - 1, min(last, MAX_COLUMNS)))
+
+
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
+
+
+def _hidden(attributes: dict | None, size: str) -> bool:
+    """Whether a row's or column's attributes hide it: hidden="1", or a height or width of 0."""
+    if not attributes:
+        return False
+    if attributes.get("hidden") in ("1", "true"):
+        return True
+    try:
+        return float(attributes.get(size, 1)) == 0
+    except ValueError:
+        return False
+
+
+def _cell_value(cell: dict) -> object:
+    value = cell["value"]
+    if cell["data_type"] == "f":
+        text = getattr(value, "text", value)  # array formulas come as objects
         return Formula(text or "=")
-    value = cell.value
     if isinstance(value, datetime):
         return value.date() if value.time() == time(0) else value
     return value
 
 
-def _csv_rows(content: bytes) -> Generator[list, None, None]:
+def _csv_rows(content: bytes) -> Generator[tuple[int, list], None, None]:
     text = decode_csv(content)
-    for row in csv.reader(io.StringIO(text, newline="")):
-        yield [value if value.strip() else None for value in row]
+    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        yield number, [value if value.strip() else None for value in row]
 
 
 def decode_csv(content: bytes) -> str:

@@ -10,18 +10,19 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from crm.core.ownership import OWNER_ROLES
+from crm.core.request_values import CONTROL_CHARACTERS
+from crm.core.validation import Amount, AmountError
 from crm.extensions import db
 from crm.imports.columns import normal_form
 from crm.imports.reader import Formula
 from crm.models import ChainSegment, Cluster, Region, User
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Some tools write a midnight time after the date ("2026-03-15 00:00:00"): it is accepted.
 MIDNIGHT = r"(?:\s+0?0:00(?::00)?)?"
 DATE_PATTERNS = [
@@ -29,7 +30,6 @@ DATE_PATTERNS = [
     re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})" + MIDNIGHT),
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"),
 ]
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -177,38 +177,16 @@ def read_owner(row: Cells, lookups: Lookups, actor: User) -> int | None:
     return user.id
 
 
-def read_amount(row: Cells, key: str, name: str, unit: str) -> Decimal | None:
-    """A non-negative amount with at most two decimals (name and unit word the messages)."""
+def read_amount(row: Cells, key: str, name: str, rule: Amount) -> Decimal | None:
+    """The cell as an amount by rule, the forms' own (name words the message)."""
     raw = row.raw(key)
     if raw is None:
         return None
     try:
-        amount = to_decimal(raw)
-    except (InvalidOperation, ValueError):
-        amount = None
-    if amount is None or not amount.is_finite():
-        row.error(key, f"{name}“{as_text(raw)}”不是有效的数字（单位：{unit}，如 12.5）。")
-    elif amount < 0:
-        row.error(key, f"{name}不能为负数。")
-    elif amount != amount.quantize(CENT):
-        row.error(key, f"{name}“{as_text(raw)}”超过两位小数（单位：{unit}）。")
-    elif amount >= Decimal("1e12"):
-        row.error(key, f"{name}过大（单位：{unit}）。")
-    else:
-        return amount.quantize(CENT)
+        return rule.parse(raw)
+    except AmountError as error:
+        row.error(key, f"{name}“{as_text(raw)[:40]}”：{error}")
     return None
-
-
-def to_decimal(raw: object) -> Decimal:
-    """A cell as a Decimal, as the user sees it in Excel; ValueError or InvalidOperation if not a number."""
-    if isinstance(raw, bool | date):
-        raise ValueError(raw)
-    if isinstance(raw, float):
-        # Excel shows 15 significant digits: 1.5699999999999998 in the file is the 1.57 the user sees.
-        return Decimal(format(raw, ".15g"))
-    if isinstance(raw, int):
-        return Decimal(raw)
-    return Decimal(re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", as_text(raw))))
 
 
 def read_date(row: Cells, key: str) -> date | None:

@@ -19,6 +19,7 @@ from wtforms import SubmitField
 from crm.core.exports import xlsx_response
 from crm.core.forms import FAILED, Form, OnceForm, commit_or_report
 from crm.core.permissions import refuse, require
+from crm.core.request_values import CONTROL_CHARACTERS
 from crm.extensions import db
 from crm.imports.commit import commit_import
 from crm.imports.preview import Analysis, analyse, bad_rows_file, check_file
@@ -75,8 +76,9 @@ def _load_batch(spec: ListImport, batch_id: int, to_commit: bool = False) -> Imp
 
 
 def _filename(upload: FileStorage) -> str:
-    """The file's own name, without any folder a browser sent, and short enough to keep."""
-    return os.path.basename((upload.filename or "").replace("\\", "/"))[-255:]
+    """The file's own name, without any folder a browser sent or control characters, short enough to keep."""
+    name = os.path.basename(CONTROL_CHARACTERS.sub("", upload.filename or "").replace("\\", "/"))
+    return name[-255:]
 
 
 def upload(spec: ListImport) -> ResponseReturnValue:

@@ -1,9 +1,10 @@
 import sqlalchemy as sa
-from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from crm.core.forms import ConfirmForm, FollowUpForm
+from crm.core.listing import paginate
 from crm.core.notifications import mark_read
 from crm.core.permissions import public, refuse, require
 from crm.core.timeutil import local_today
@@ -40,12 +41,10 @@ def healthz():
 @bp.get("/notifications")
 @require("notification.view")
 def notifications():
-    page = db.paginate(
+    page = paginate(
         sa.select(Notification)
         .where(Notification.user_id == current_user.id)
-        .order_by(Notification.read_at.is_not(None), Notification.id.desc()),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
+        .order_by(Notification.read_at.is_not(None), Notification.id.desc())
     )
     return render_template("main/notifications.html", page=page, form=ConfirmForm())
 

@@ -3,7 +3,6 @@ from typing import Any
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     SelectField,
     StringField,
@@ -11,7 +10,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from crm.core.choices import (
     cluster_choices,
@@ -20,14 +19,9 @@ from crm.core.choices import (
     owner_choices_for_form,
     segment_choices,
 )
-from crm.core.forms import Form, OnceForm, two_decimals
+from crm.core.forms import AmountField, Form, OnceForm
+from crm.core.validation import MU, WAN_USD, YI_YUAN
 from crm.models import ProblemCategory, ProblemStatus, ProjectStage, User
-
-
-def _amount(label: str) -> DecimalField:
-    return DecimalField(
-        label, places=2, validators=[Optional(), NumberRange(min=0, message="不能为负数。"), two_decimals]
-    )
 
 
 class ProjectForm(OnceForm):
@@ -37,12 +31,12 @@ class ProjectForm(OnceForm):
     segment_id = SelectField("产业链环节", coerce=int_or_none)
     region_id = SelectField("落地地区", coerce=int_or_none)
     is_landmark = BooleanField("标志性项目")
-    total_investment = _amount("总投资（亿元）")
-    fixed_asset_investment = _amount("固定资产投资（亿元）")
-    foreign_capital = _amount("外资（万美元）")
-    expected_output = _amount("预计年产值（亿元）")
-    expected_added_value = _amount("预计年增加值（亿元）")
-    land_area = _amount("用地（亩）")
+    total_investment = AmountField("总投资（亿元）", YI_YUAN)
+    fixed_asset_investment = AmountField("固定资产投资（亿元）", YI_YUAN)
+    foreign_capital = AmountField("外资（万美元）", WAN_USD)
+    expected_output = AmountField("预计年产值（亿元）", YI_YUAN)
+    expected_added_value = AmountField("预计年增加值（亿元）", YI_YUAN)
+    land_area = AmountField("用地（亩）", MU)
     planned_start_on = DateField("计划开工日期", validators=[Optional()])
     planned_completion_on = DateField("计划竣工日期", validators=[Optional()])
     leader_name = StringField("联系领导", validators=[Length(max=64)])
@@ -67,7 +61,7 @@ class StageForm(OnceForm):
         "说明", validators=[Length(max=2000)], description="必填；回退、暂缓、终止时即为原因"
     )
     signed_on = DateField("签约日期", validators=[Optional()])
-    signed_investment = _amount("签约投资额（亿元）")
+    signed_investment = AmountField("签约投资额（亿元）", YI_YUAN)
     actual_start_on = DateField("实际开工日期", validators=[Optional()])
     actual_completion_on = DateField("实际竣工投产日期", validators=[Optional()])
     version = HiddenField()
@@ -76,7 +70,7 @@ class StageForm(OnceForm):
 
 class ConvertForm(OnceForm):
     name = StringField("项目名称", validators=[DataRequired("请填写项目名称。"), Length(max=128)])
-    total_investment = _amount("总投资（亿元）")
+    total_investment = AmountField("总投资（亿元）", YI_YUAN)
     version = HiddenField()
     submit = SubmitField("转为项目")
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.core.identity import name_key
 from crm.core.permissions import scope_clause
+from crm.core.validation import MU, WAN_USD, YI_YUAN
 from crm.extensions import db
 from crm.imports.columns import (
     CLUSTER,
@@ -108,13 +109,13 @@ COLUMNS = [
 LABELS = labels(COLUMNS)
 EXAMPLE_NAME = "示例：年产 10 万吨新材料项目（导入前请删除此行）"
 AMOUNT_UNITS = {
-    "total_investment": ("总投资", "亿元"),
-    "fixed_asset_investment": ("固定资产投资", "亿元"),
-    "foreign_capital": ("外资", "万美元"),
-    "expected_output": ("预计年产值", "亿元"),
-    "expected_added_value": ("预计年增加值", "亿元"),
-    "land_area": ("用地", "亩"),
-    "signed_investment": ("签约投资额", "亿元"),
+    "total_investment": ("总投资", YI_YUAN),
+    "fixed_asset_investment": ("固定资产投资", YI_YUAN),
+    "foreign_capital": ("外资", WAN_USD),
+    "expected_output": ("预计年产值", YI_YUAN),
+    "expected_added_value": ("预计年增加值", YI_YUAN),
+    "land_area": ("用地", MU),
+    "signed_investment": ("签约投资额", YI_YUAN),
 }
 DATES = ["signed_on", "planned_start_on", "actual_start_on", "planned_completion_on", "actual_completion_on"]
 TRUE, FALSE = ("是", "y", "yes", "true", "1"), ("否", "n", "no", "false", "0")

@@ -1,13 +1,14 @@
 """项目清单 pages: the table, the stage board and the export of the filtered list."""
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
 from crm.core.bulk import bulk_reassign
 from crm.core.choices import owner_choices_for_filter, region_choices
 from crm.core.exports import xlsx_response
 from crm.core.forms import BulkAssignForm
+from crm.core.listing import paginate, requested_page
 from crm.core.permissions import can, require
 from crm.core.timeutil import local_today
 from crm.extensions import db
@@ -44,11 +45,7 @@ def _filter_choices() -> dict:
 def index():
     filters = ProjectFilters.from_args(request.args)
     today = local_today()
-    page = db.paginate(
-        project_query(current_user, filters, today),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = paginate(project_query(current_user, filters, today))
     bulk_form = BulkAssignForm(current_user) if can(current_user, "project.assign") else None
     return render_template(
         "projects/list.html",
@@ -74,7 +71,7 @@ def board():
     filters = ProjectFilters.from_args(request.args)
     today = local_today()
     column = request.args.get("col", "")
-    page = request.args.get("page", 1, type=int)
+    page = requested_page()
     pages = {column: page} if column in {s.value for s in BOARD_STAGES} else {}
     data = board_data(current_user, filters, today, pages)
     return render_template(

@@ -3,12 +3,13 @@
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from crm.core.forms import FAILED, commit_or_report, safe_back
+from crm.core.listing import paginate
 from crm.core.permissions import authorize, require
 from crm.core.timeutil import local_today
 from crm.core.validation import Invalid
@@ -23,11 +24,7 @@ from crm.projects.queries import ALL_PROBLEMS, ProblemFilters, problem_query, pr
 @require("problem.view")
 def problems():
     filters = ProblemFilters.from_args(request.args)
-    page = db.paginate(
-        problem_query(current_user, filters),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = paginate(problem_query(current_user, filters))
     return render_template(
         "projects/problems.html",
         page=page,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from crm.core.identity import name_key
-from crm.core.listing import ListFilters
+from crm.core.listing import ListFilters, clamped_page, record_id
 from crm.core.permissions import scope_clause
 from crm.extensions import db
 from crm.models import Problem, ProblemCategory, ProblemStatus, Project, ProjectStage, User
@@ -57,10 +57,10 @@ class ProjectFilters(ListFilters):
         stage = args.get("stage", "")
         return cls(
             q=args.get("q", "").strip()[:100],
-            cluster=args.get("cluster", type=int),
-            segment=args.get("segment", type=int),
-            region=args.get("region", type=int),
-            owner=args.get("owner", type=int),
+            cluster=args.get("cluster", type=record_id),
+            segment=args.get("segment", type=record_id),
+            region=args.get("region", type=record_id),
+            owner=args.get("owner", type=record_id),
             stage=stage if stage in {s.value for s in ProjectStage} else "",
             landmark=args.get("landmark") == "1",
             overdue=args.get("overdue") == "1",
@@ -165,7 +165,8 @@ def board_data(
     columns = []
     for stage in [*BOARD_STAGES, *COLLAPSED_STAGES]:
         count, total = by_stage.get(stage, (0, Decimal("0.00")))
-        columns.append(BoardColumn(stage, count, total, max(1, pages.get(stage.value, 1))))
+        page = clamped_page(pages.get(stage.value, 1), count, BOARD_PAGE_SIZE)  # past the end: the last
+        columns.append(BoardColumn(stage, count, total, page))
     for column in columns[: len(BOARD_STAGES)]:
         column.cards = _cards(user, base, today, column)
     return Board(columns[: len(BOARD_STAGES)], columns[len(BOARD_STAGES) :])

@@ -11,6 +11,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from crm.core.listing import record_id
 from crm.extensions import db
 from crm.models import CITY_SCOPE, Cluster, Item, Region, User
 
@@ -82,7 +83,7 @@ def resolve(
 
 def from_args(user: User, args: MultiDict) -> ReportScope:
     """The scope of a request's ?region= / ?cluster= for the signed-in reader."""
-    return resolve(user.region, args.get("region", type=int), args.get("cluster", type=int))
+    return resolve(user.region, args.get("region", type=record_id), args.get("cluster", type=record_id))
 
 
 def _find(model: type[PlaceT], value: int | str) -> PlaceT:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
@@ -14,8 +14,10 @@ from sqlalchemy.orm import joinedload
 from crm.core.choices import region_choices
 from crm.core.exports import file_response
 from crm.core.forms import FAILED, ConfirmForm, OnceForm, commit_or_report
+from crm.core.listing import page_of, paginate
 from crm.core.permissions import authorize, in_scope, refuse, require, scope_clause
 from crm.core.timeutil import local_today, local_zone
+from crm.core.urls import same_site_path
 from crm.extensions import db
 from crm.models import Cluster, Item, Project, ReportArchive, TargetCompany
 from crm.reports import bp, records
@@ -83,14 +85,16 @@ class Window:
 
 
 def _window(summary: WeeklySummary) -> Window:
-    """The window ?part=&page= asks for: 400 for an unknown table, 404 for a page past its end."""
+    """The window ?part=&page= asks for: 400 for an unknown table, its last page for a page past its end."""
     part = request.args.get("part")
     if part is None:
         return Window()
     if part not in PARTS:
         abort(400, "未知的周调度表格。")
-    page = request.args.get("page", 1, type=int)
-    return Window(part, RowsPagination(page, WINDOW_PAGE_SIZE, rows=summary.rows_of(part)))
+    rows = summary.rows_of(part)
+    return Window(
+        part, page_of(lambda page: RowsPagination(page, WINDOW_PAGE_SIZE, error_out=False, rows=rows))
+    )
 
 
 @bp.get("/weekly")
@@ -164,7 +168,7 @@ def set_instruction(kind: str, item_id: int) -> ResponseReturnValue:
             db.session.commit()
     except ValueError as error:
         flash(str(error), "danger")
-        return redirect(request.referrer or url_for("reports.weekly"))
+        return redirect(same_site_path(request.referrer, request.host) or url_for("reports.weekly"))
     flash(f"已保存对“{item.name}”的督办意见。", "success")
     back = url_for("reports.weekly", week=week.code, **_scope_args())
     return redirect(back + f"#item-{kind}-{item_id}")
@@ -182,7 +186,7 @@ def archive_list():
     week = request.args.get("week", "").strip()[:8]
     if week:
         stmt = stmt.where(ReportArchive.week == week)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("reports/archive.html", page=page, week=week)
 
 

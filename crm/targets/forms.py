@@ -2,7 +2,6 @@ from enum import StrEnum
 from typing import Any
 
 from wtforms import (
-    DecimalField,
     HiddenField,
     SelectField,
     StringField,
@@ -10,10 +9,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3 has it; types-WTForms (3.2) not yet
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from crm.core.choices import cluster_choices, int_or_none, owner_choices_for_form, segment_choices
-from crm.core.forms import MultiCheckboxField, OnceForm, two_decimals
+from crm.core.forms import AmountField, MultiCheckboxField, OnceForm
+from crm.core.validation import YI_YUAN
 from crm.models import (
     COMPANY_TYPES,
     HONOURS,
@@ -42,11 +42,7 @@ class TargetForm(OnceForm):
     honours = MultiCheckboxField("荣誉资质", choices=[SelectChoice(t) for t in HONOURS])
     source = SelectField("招商渠道", choices=_choices(TargetSource))
     priority = SelectField("优先级", choices=_choices(Priority), default=Priority.MEDIUM.value)
-    intended_investment = DecimalField(
-        "意向投资额（亿元）",
-        places=2,
-        validators=[Optional(), NumberRange(min=0, message="不能为负数。"), two_decimals],
-    )
+    intended_investment = AmountField("意向投资额（亿元）", YI_YUAN)
     industry_note = TextAreaField("主营业务/企业简介", validators=[Length(max=2000)])
     contact_name = StringField("联系人", validators=[Length(max=64)])
     contact_title = StringField("联系人职务", validators=[Length(max=64)])

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.core.identity import CODE_SET, WEIGHTS, name_key, normalize_credit_code
 from crm.core.timeutil import utc_moment
+from crm.core.validation import YI_YUAN
 from crm.imports.columns import (
     CLUSTER,
     OWNER,
@@ -175,7 +176,7 @@ def parse_row(cells: list, columns: dict[str, int], lookups: Lookups, context: C
         type_tags=_tags(row, "type_tags"),
         honours=_tags(row, "honours"),
         priority=_choice(row, "priority", Priority, Priority.MEDIUM.value),
-        intended_investment=read_amount(row, "intended_investment", "意向投资额", "亿元"),
+        intended_investment=read_amount(row, "intended_investment", "意向投资额", YI_YUAN),
         industry_note=row.text("industry_note"),
         contact_name=row.text("contact_name"),
         contact_title=row.text("contact_title"),

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from crm.core.identity import name_key
-from crm.core.listing import ListFilters
+from crm.core.listing import ListFilters, record_id
 from crm.core.permissions import scope_clause
 from crm.extensions import db
 from crm.models import COMPANY_TYPES, HONOURS, TargetCompany, TargetStatus, User
@@ -56,13 +56,13 @@ class TargetFilters(ListFilters):
         """Read filters from a query string; anything unrecognised is ignored, never an error."""
         return cls(
             q=args.get("q", "").strip()[:100],
-            cluster=args.get("cluster", type=int),
-            segment=args.get("segment", type=int),
+            cluster=args.get("cluster", type=record_id),
+            segment=args.get("segment", type=record_id),
             type_tag=args.get("type_tag", "") if args.get("type_tag") in COMPANY_TYPES else "",
             honour=args.get("honour", "") if args.get("honour") in HONOURS else "",
             status=args.get("status", "") if args.get("status") in {s.value for s in TargetStatus} else "",
-            region=args.get("region", type=int),
-            owner=args.get("owner", type=int),
+            region=args.get("region", type=record_id),
+            owner=args.get("owner", type=record_id),
             priority=args.get("priority", "") if args.get("priority") in ("高", "中", "低") else "",
             country=args.get("country", "").strip()[:32],
             overdue=args.get("overdue") == "1",

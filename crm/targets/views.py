@@ -1,7 +1,7 @@
 """招商清单 pages: list, detail, create, edit, follow-up, status, assignment, export."""
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -19,6 +19,7 @@ from crm.core.forms import (
     commit_or_report,
     safe_back,
 )
+from crm.core.listing import paginate, record_id
 from crm.core.ownership import reassign_all
 from crm.core.permissions import authorize, can, require
 from crm.core.timeutil import local_today
@@ -52,11 +53,7 @@ def render_target_list(
 ) -> str:
     """The list page, city-wide or as a cluster's tab: queries for the page, its count, its 红灯/黄灯."""
     today = local_today()
-    page = db.paginate(
-        target_query(current_user, filters, today),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = paginate(target_query(current_user, filters, today))
     warnings = stalls_for(page.items)
     filtered_cluster = cluster or (db.session.get(Cluster, filters.cluster) if filters.cluster else None)
     return render_template(
@@ -137,7 +134,7 @@ def _input_from(form: TargetForm, owner_id: int | None = None) -> TargetInput:
 def new():
     form = TargetForm(current_user)
     if request.method == "GET":
-        form.cluster_id.data = request.args.get("cluster", type=int)
+        form.cluster_id.data = request.args.get("cluster", type=record_id)
         form.owner_id.data = current_user.id
     if form.validate_on_submit():
         target = commit_or_report(

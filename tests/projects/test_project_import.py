@@ -296,7 +296,7 @@ def test_every_kind_of_bad_row_is_listed_with_its_reason_and_nothing_is_written(
     assert "签约日期不能晚于今天" in reasons["未来签约项目"]
     assert reasons["好项目"] == "与第 2 行重复"
     assert (
-        "总投资不能为负数" in reasons["金额错误项目"]
+        "总投资“-1”：不能为负数" in reasons["金额错误项目"]
         and "标志性项目请填写“是”或“否”" in reasons["金额错误项目"]
     )
     assert "未知的落地地区“火星”" in reasons["地区未知项目"]

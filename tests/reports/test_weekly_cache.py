@@ -190,10 +190,16 @@ def test_the_page_shows_the_first_rows_of_the_list_and_links_to_all_of_it(app, a
     assert document.count("南湖通报测试企业") == 130  # the file holds every row
 
 
-@pytest.mark.parametrize(("query", "status"), [("part=nothing", 400), ("part=warnings&page=3", 404)])
-def test_a_table_or_page_that_does_not_exist_is_refused(app, auth, client, many_warnings, query, status):
+def test_a_table_that_does_not_exist_is_refused(app, auth, client, many_warnings):
     auth.login(role="head")
-    assert client.get(f"/reports/weekly?week=2026-W46&{query}").status_code == status
+    assert client.get("/reports/weekly?week=2026-W46&part=nothing").status_code == 400
+
+
+@pytest.mark.parametrize("page", ["3", "99999999999999999999"])
+def test_a_page_past_the_end_of_a_table_shows_its_last_page(app, auth, client, many_warnings, page):
+    auth.login(role="head")
+    response = client.get(f"/reports/weekly?week=2026-W46&part=warnings&page={page}")
+    assert response.status_code == 200 and "第 2/2 页" in response.get_data(as_text=True)
 
 
 def test_each_process_decodes_a_kept_summary_once_and_never_serves_a_replaced_one(app, story, monkeypatch):

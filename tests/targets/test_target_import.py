@@ -362,7 +362,10 @@ def test_every_kind_of_bad_row_is_listed_with_its_reason_and_nothing_is_written(
     )  # column order
     assert reasons["好企业（中国）有限公司"] == "与第 2 行重复"
     assert reasons["另一家公司"] == "与第 2 行重复"
-    assert "超过两位小数" in reasons["金额错误公司"] and "未知的招商渠道“路边”" in reasons["金额错误公司"]
+    assert (
+        "意向投资额“1.234”：最多保留两位小数" in reasons["金额错误公司"]
+        and "未知的招商渠道“路边”" in reasons["金额错误公司"]
+    )
     negative = reasons["负数金额公司"]
     assert (
         "不能为负数" in negative
