@@ -19,31 +19,22 @@ from tests.test_route_walk import PUBLIC, SKIPPED, Walker, build_world, url_vari
 # What a hostile user (or a mangled link) puts in a query string.
 HOSTILE = [
     "99999999999999999999",  # overflows SQLite INTEGER and PostgreSQL bigint
-    "-99999999999999999999",
     "-1",
     "0",
-    "-0",
     "abc",
     "1e30",
     "NaN",
-    "Infinity",
-    "9" * 30,
     "１２",  # full-width digits
     "",
-    " ",
     "a\x00b",  # NUL: PostgreSQL refuses it in text
-    "\t\r\n",
     "x" * 10_000,
     "2026-02-30",
-    "0000-00-00",
     "9999-12-31",
     "2026-W99",
-    "%00%ff",
-    "'\"<>;--",
-    "/\\evil.example",
+    "'\"<>;--/\\evil.example%00",
 ]
 # Sent in each parameter alone.
-ALONE = ["99999999999999999999", "-1", "abc", "a\x00b", "2026-02-30", "9999-12-31", "１２"]
+ALONE = ["99999999999999999999", "abc", "a\x00b", "9999-12-31"]  # the likeliest to crash a parse
 # Names any view might read, sent with the others even where the plain request didn't read them.
 USUAL = ["page", "q", "sort", "owner", "cluster", "segment", "region", "week", "start", "end", "part", "col"]
 ACTORS = [("admin", "全市"), ("officer", "南湖区")]
