@@ -8,6 +8,7 @@ be exactly those named here: a dropped constraint fails, and so does a new one w
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.followups.services import FollowUpInput, log_follow_up
-from crm.models import OutgoingMessage, TargetCompany, utcnow
+from crm.models import AnnualTarget, ExchangeRate, FundEntry, OutgoingMessage, TargetCompany, utcnow
 from tests.factories import add_problem, make_project, make_target, make_user
 
 
@@ -52,6 +53,34 @@ def _message(app) -> tuple[str, int]:
         db.session.add(message)
         db.session.commit()
         return "outgoing_message", message.id
+
+
+def _fund_entry(app) -> tuple[str, int]:
+    project_id = make_project(app, make_user(app, "officer", "南湖区"))
+    with app.app_context():
+        entry = FundEntry(
+            project_id=project_id, arrived_on=local_today(), currency="人民币", amount=Decimal("100.00"),
+            kind="实到内资", note="", delete_reason="",
+        )  # fmt: skip
+        db.session.add(entry)
+        db.session.commit()
+        return "fund_entry", entry.id
+
+
+def _annual_target(app) -> tuple[str, int]:
+    with app.app_context():
+        target = AnnualTarget(year=2031, indicator="签约项目数", value=Decimal(10))
+        db.session.add(target)
+        db.session.commit()
+        return "annual_target", target.id
+
+
+def _exchange_rate(app) -> tuple[str, int]:
+    with app.app_context():
+        rate = ExchangeRate(year=2031, cny_per_usd=Decimal("7.1000"), note="")
+        db.session.add(rate)
+        db.session.commit()
+        return "exchange_rate", rate.id
 
 
 def _first(table: str) -> Callable:
@@ -123,6 +152,20 @@ CHECKS = {
     "ck_target_company_source": Case(_target, {"source": "展会"}, {"source": "朋友圈"}),
     "ck_target_company_status": Case(_target, {"status": "有意向"}, {"status": "已签约"}),
     "ck_user_account_role": Case(_user, {"role": "head"}, {"role": "root"}),
+    "ck_project_capital_type": Case(_project, {"capital_type": "中外合资"}, {"capital_type": "港资"}),
+    "ck_project_investor_origin": Case(_project, {"investor_origin": "市外本省"}, {"investor_origin": "外省"}),
+    "ck_project_project_type": Case(_project, {"project_type": "增资扩产"}, {"project_type": "续建"}),
+    "ck_project_sector": Case(_project, {"sector": "服务业"}, {"sector": "农业"}),
+    "ck_fund_entry_amount_positive": Case(_fund_entry, {"amount": 1}, {"amount": 0}),
+    "ck_fund_entry_deleted_has_reason": Case(
+        _fund_entry, {"deleted_at": utcnow(), "delete_reason": "重复录入"}, {"deleted_at": utcnow(), "delete_reason": ""}
+    ),
+    "ck_fund_entry_currency": Case(_fund_entry, {"currency": "美元"}, {"currency": "欧元"}),
+    "ck_fund_entry_kind": Case(_fund_entry, {"kind": "增资到位"}, {"kind": "合同外资"}),
+    "ck_annual_target_value_not_negative": Case(_annual_target, {"value": 0}, {"value": -1}),
+    "ck_annual_target_year_in_range": Case(_annual_target, {"year": 2100}, {"year": 20260}),
+    "ck_annual_target_indicator": Case(_annual_target, {"indicator": "实到内资"}, {"indicator": "到资"}),
+    "ck_exchange_rate_rate_positive": Case(_exchange_rate, {"cny_per_usd": 1}, {"cny_per_usd": 0}),
 }  # fmt: skip
 # Triggers: an open item's owner is an active officer or head whose scope covers it (SPEC §3.1);
 # the audit log is append-only. Values that are callables are made at run time (users).

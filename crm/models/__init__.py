@@ -17,19 +17,28 @@ from crm.models.deliveries import (
 from crm.models.enums import (
     COMPANY_TYPES,
     HONOURS,
+    PROJECT_TAGS,
+    CapitalType,
     ClusterLevel,
     ClusterStatus,
+    Currency,
     FollowUpMethod,
+    FundKind,
+    Indicator,
+    InvestorOrigin,
     Priority,
     ProblemCategory,
     ProblemStatus,
     ProjectStage,
+    ProjectType,
     Role,
+    Sector,
     TargetSource,
     TargetStatus,
 )
 from crm.models.form_tokens import FormToken
 from crm.models.imports import ImportBatch
+from crm.models.outcomes import AnnualTarget, ExchangeRate, FundEntry
 from crm.models.projects import Milestone, Problem, Project
 from crm.models.reminders import STALL_RULE_KEYS, CalendarDay, StallRule
 from crm.models.reports import ReportArchive, ReportCache, SupervisionNote
@@ -40,6 +49,17 @@ from crm.models.users import LoginLock, LoginSession, User
 Item: TypeAlias = TargetCompany | Project
 
 __all__ = [
+    "AnnualTarget",
+    "CapitalType",
+    "Currency",
+    "ExchangeRate",
+    "FundEntry",
+    "FundKind",
+    "Indicator",
+    "InvestorOrigin",
+    "PROJECT_TAGS",
+    "ProjectType",
+    "Sector",
     "AUDIT_ACTIONS",
     "AuditEvent",
     "CHANNELS",

@@ -37,26 +37,37 @@ class Money(sa.types.TypeDecorator):
 
     impl = sa.Numeric(14, 2)
     cache_ok = True
+    PRECISION, SCALE = 14, 2
 
     def load_dialect_impl(self, dialect):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(sa.BigInteger())
-        return dialect.type_descriptor(sa.Numeric(14, 2))
+        return dialect.type_descriptor(sa.Numeric(self.PRECISION, self.SCALE))
 
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        amount = Decimal(value)
-        if amount != amount.quantize(CENT):
-            raise ValueError(f"金额最多两位小数：{value}")
-        return int(amount * 100) if dialect.name == "sqlite" else amount
+        amount, quantum = Decimal(value), Decimal(1).scaleb(-self.SCALE)
+        if amount != amount.quantize(quantum):
+            raise ValueError(f"最多 {self.SCALE} 位小数：{value}")
+        return int(amount.scaleb(self.SCALE)) if dialect.name == "sqlite" else amount
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
+        quantum = Decimal(1).scaleb(-self.SCALE)
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / 100).quantize(CENT)
-        return Decimal(value).quantize(CENT)
+            return Decimal(int(value)).scaleb(-self.SCALE).quantize(quantum)
+        return Decimal(value).quantize(quantum)
+
+
+class Rate(Money):
+    """An exact rate with four decimals (人民币 per 美元), kept as Money is: NUMERIC(10, 4), or an
+    integer number of ten-thousandths on SQLite."""
+
+    impl = sa.Numeric(10, 4)
+    cache_ok = True
+    PRECISION, SCALE = 10, 4
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -137,3 +137,70 @@ class ProblemStatus(StrEnum):
     OPEN = "待协调"
     IN_PROGRESS = "协调中"
     RESOLVED = "已解决"
+
+
+# --- 招商 outcomes (issue 15): how a project is classified and how its funds are counted -------------
+
+
+class CapitalType(StrEnum):
+    """内资 / 外资 / 中外合资: which of 实到内资 and 实际使用外资 a project's 增资到位 counts toward."""
+
+    DOMESTIC = "内资"
+    FOREIGN = "外资"
+    JOINT = "中外合资"
+
+
+class InvestorOrigin(StrEnum):
+    OVERSEAS = "境外"
+    OTHER_PROVINCE = "省外"
+    OTHER_CITY = "市外本省"
+    LOCAL = "本市"
+
+
+class ProjectType(StrEnum):
+    NEW = "新引进"
+    EXPANSION = "增资扩产"  # counts only the increment: its 总投资 and 到资 are the increment
+
+
+class Sector(StrEnum):
+    MANUFACTURING = "制造业"
+    SERVICES = "服务业"
+
+
+# Quality tags on a project (taken from its target company's honours where they match, editable);
+# 浙商回归 is a tag too (an investor origin of its own would hide where the capital comes from).
+PROJECT_TAGS = ("世界500强", "上市公司", "专精特新", "央企/国企", "浙商回归")
+
+
+class Currency(StrEnum):
+    CNY = "人民币"  # amounts in 万元
+    USD = "美元"  # amounts in 万美元
+
+
+class FundKind(StrEnum):
+    """口径 of a 到资 entry."""
+
+    DOMESTIC = "实到内资"
+    FOREIGN = "实际使用外资"
+    CAPITAL_INCREASE = "增资到位"
+
+
+class Indicator(StrEnum):
+    """The indicators the city sets a target for each year (年度目标), per scope."""
+
+    SIGNED = "签约项目数"
+    SIGNED_10YI = "10亿元以上项目数"
+    SIGNED_50YI = "50亿元以上项目数"
+    SIGNED_100M_USD = "超亿美元项目数"
+    SIGNED_FORTUNE500 = "世界500强投资项目数"
+    STARTED = "新开工项目数"
+    FOREIGN_CAPITAL = "实际使用外资"  # 亿美元
+    DOMESTIC_CAPITAL = "实到内资"  # 亿元
+
+    @property
+    def unit(self) -> str:
+        return {Indicator.FOREIGN_CAPITAL: "亿美元", Indicator.DOMESTIC_CAPITAL: "亿元"}.get(self, "个")
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit == "个"

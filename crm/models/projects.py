@@ -1,5 +1,6 @@
 """项目清单: projects with their 四个一, stages and evidence, milestones and problems to coordinate."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -8,7 +9,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.clusters import ChainSegment, Cluster, Region
-from crm.models.enums import ProblemCategory, ProblemStatus, ProjectStage, enum_column
+from crm.models.enums import (
+    PROJECT_TAGS,
+    CapitalType,
+    InvestorOrigin,
+    ProblemCategory,
+    ProblemStatus,
+    ProjectStage,
+    ProjectType,
+    Sector,
+    bits_to_tags,
+    enum_column,
+    tags_to_bits,
+)
 from crm.models.targets import TargetCompany
 from crm.models.users import User
 
@@ -47,9 +60,19 @@ class Project(Base):
     stage_reason: Mapped[str | None] = mapped_column(sa.Text)  # 暂缓/终止 的原因
     stage_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_landmark: Mapped[bool] = mapped_column(default=False)  # 标志性项目
+    # Classification (issue 15): None until someone says.
+    capital_type: Mapped[CapitalType | None] = mapped_column(enum_column(CapitalType, "capital_type"))
+    investor_origin: Mapped[InvestorOrigin | None] = mapped_column(
+        enum_column(InvestorOrigin, "investor_origin")
+    )
+    project_type: Mapped[ProjectType | None] = mapped_column(enum_column(ProjectType, "project_type"))
+    sector: Mapped[Sector | None] = mapped_column(enum_column(Sector, "sector"))
+    tag_bits: Mapped[int] = mapped_column(default=0)  # PROJECT_TAGS
     total_investment: Mapped[Decimal | None] = mapped_column(Money)  # 亿元
     fixed_asset_investment: Mapped[Decimal | None] = mapped_column(Money)  # 亿元
-    foreign_capital: Mapped[Decimal | None] = mapped_column(Money)  # 万美元
+    foreign_capital: Mapped[Decimal | None] = mapped_column(Money)  # 合同外资，万美元
+    total_investment_usd: Mapped[Decimal | None] = mapped_column(Money)  # 总投资(万美元)，外资项目
+    registered_capital: Mapped[Decimal | None] = mapped_column(Money)  # 注册资本，万元
     expected_output: Mapped[Decimal | None] = mapped_column(Money)  # 预计年产值，亿元
     expected_added_value: Mapped[Decimal | None] = mapped_column(Money)  # 预计年增加值，亿元
     land_area: Mapped[Decimal | None] = mapped_column(Money)  # 亩
@@ -101,6 +124,14 @@ class Project(Base):
     @property
     def is_closed(self) -> bool:
         return self.stage.is_closed
+
+    @property
+    def tags(self) -> list[str]:
+        return bits_to_tags(self.tag_bits or 0, PROJECT_TAGS)
+
+    @tags.setter
+    def tags(self, tags: Iterable[str]) -> None:
+        self.tag_bits = tags_to_bits(tags, PROJECT_TAGS)
 
     def __repr__(self) -> str:
         return f"<Project {self.name} {self.stage}>"
