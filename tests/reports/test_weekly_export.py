@@ -201,7 +201,7 @@ def test_docx_is_a_brief_with_title_period_and_six_headings_in_order():
 
 
 def test_docx_tables_carry_the_sections_with_formatted_amounts_and_dates():
-    _, overview, events, landmarks, warnings, problems, upcoming = document(full_summary()).tables
+    overview, events, landmarks, warnings, problems, upcoming = document(full_summary()).tables
     assert table_text(overview)[1:] == [
         ["招商企业（在库）", "42", "家"],
         ["　签约项目总投资", "1,234.50", "亿元"],
