@@ -158,10 +158,9 @@ def tallies(scope: ReportScope, at: datetime, zone: ZoneInfo) -> dict[int, Tally
         .group_by(FundEntry.project_id, FundEntry.currency, FundEntry.kind)
     )
     for project_id, currency, kind, amount in rows:
-        state = projects.items.get(project_id)
-        if state is None:
-            continue
-        _add_funds(found[state.region_id], state, currency, kind, Decimal(amount), rate)
+        owner = projects.items.get(project_id)
+        if owner is not None:
+            _add_funds(found[owner.region_id], owner, currency, kind, Decimal(amount), rate)
     return found
 
 
@@ -319,8 +318,9 @@ def build(scope: ReportScope, at: datetime, zone: ZoneInfo) -> Outcomes:
 
 def _ranking(by_region: dict[int, Tally], targets: dict[Key, Decimal], year: int) -> list[RankRow]:
     """赛马榜: per indicator, the regions by 完成率 (highest first), then those without one by 累计."""
-    regions = db.session.execute(sa.select(Region.id, Region.name).order_by(Region.sort_order, Region.id))
-    regions = list(regions)
+    regions = db.session.execute(
+        sa.select(Region.id, Region.name).order_by(Region.sort_order, Region.id)
+    ).all()
     rows = []
     for indicator in Indicator:
         entries = []

@@ -77,7 +77,9 @@ def _year(value: str | None) -> int:
     return int(value)
 
 
-def _page(year: int, scopes: list[TargetScope], forms: dict[str, TargetForm], status: int = 200):
+def _page(
+    year: int, scopes: list[TargetScope], forms: dict[str, TargetForm], status: int = 200
+) -> ResponseReturnValue:
     this_year = local_today().year
     years = sorted({*range(this_year - YEARS_SHOWN + 1, this_year + 2), year})
     return (

@@ -222,7 +222,7 @@ def test_region_head_sees_only_their_region(year, auth, client):
 def test_region_head_sets_only_their_regions_targets(year, app, auth, client):
     auth.login(role="head", scope="南湖区")
     page = client.get("/reports/targets?year=2026").get_data(as_text=True)
-    assert 'name="scope_key" value="%d"' % year["南湖区"] in page
+    assert f'name="scope_key" value="{year["南湖区"]}"' in page
     assert 'value="city"' not in page and "嘉善县" not in page
     answer = client.post("/reports/targets", data={"year": "2026", "scope_key": "city", "city-SIGNED": "99"})
     assert answer.status_code == 403
