@@ -122,6 +122,11 @@ PROJECT_IMPORT_ROUTES = {
 }
 WARNING_ROUTES = {"warnings.overview": ("GET", "/warnings", EVERYONE)}
 DASHBOARD_ROUTES = {"reports.dashboard": ("GET", "/reports/dashboard", EVERYONE)}
+# 年度目标: admins and heads (a region's head sets only their region's; the view checks the scope).
+ANNUAL_TARGET_ROUTES = {
+    "reports.annual_targets": ("GET", "/reports/targets", {"head", "admin"}),
+    "reports.save_annual_targets": ("POST", "/reports/targets", {"head", "admin"}),
+}
 
 # --- endpoint -> (method, path template, kind): routes on a record, kind as in expected() ------------
 
@@ -203,6 +208,7 @@ MATRICES = [
     ADMIN_DELIVERY_ROUTES,
     WARNING_ROUTES,
     DASHBOARD_ROUTES,
+    ANNUAL_TARGET_ROUTES,
     WEEKLY_ROUTES,
     ADMIN_AUDIT_ROUTES,
 ]

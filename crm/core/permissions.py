@@ -104,6 +104,9 @@ RULES: dict[str, Rule] = {
     "report.view": _any_user,
     "report.supervise": _manager,  # a 督办 instruction on an item of the 通报 list
     "report.archive": _manager,  # save an export to the archive of record
+    # 年度目标: an admin or a head, for the scopes their own covers (a city head: the city and every
+    # region; a region's head: that region). The record is the scope (region_id None = 全市).
+    "targets.set": _manager,
 }
 
 

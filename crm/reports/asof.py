@@ -26,6 +26,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from crm.extensions import db
 from crm.models import (
+    CapitalType,
     Cluster,
     FollowUp,
     HistoryEntry,
@@ -38,6 +39,7 @@ from crm.models import (
     TargetCompany,
     TargetStatus,
 )
+from crm.models.enums import PROJECT_TAGS, tags_to_bits
 from crm.reports.scope import ReportScope
 
 MODELS: dict[str, type[Item]] = {"target": TargetCompany, "project": Project}
@@ -78,6 +80,10 @@ class ItemState:
     actual_start_on: date | None = None
     planned_completion_on: date | None = None
     actual_completion_on: date | None = None
+    # what the outcome indicators read (crm.reports.outcomes)
+    capital_type: CapitalType | None = None
+    total_investment_usd: Decimal | None = None
+    tag_bits: int = 0
 
     @property
     def status_since(self) -> datetime:
@@ -127,6 +133,21 @@ def snapshot(kind: str, at: datetime, scope: ReportScope) -> Snapshot:
     return result
 
 
+def projects_at(at: datetime, scope: ReportScope) -> Snapshot:
+    """The projects in scope at `at` with their fields rewound, without follow-ups or stage starts:
+    what the outcome indicators read (crm.reports.outcomes), a few statements however many there are."""
+    names = {"region": _ids_by_name(Region), "cluster": _ids_by_name(Cluster)}
+    rows = db.session.execute(sa.select(*_columns(Project)).where(_candidates("project", at, scope)))
+    states = {row["id"]: dict(row) for row in rows.mappings()}
+    _rewind("project", states, at, names)
+    result = Snapshot(at)
+    for values in states.values():
+        state = ItemState(entity_type="project", **values)
+        if scope.covers(state.region_id, state.cluster_id):
+            result.items[state.id] = state
+    return result
+
+
 def _candidates(kind: str, at: datetime, scope: ReportScope) -> sa.ColumnElement[bool]:
     """Items that existed at `at` and may have been in scope then: in it now, or moved since."""
     model = MODELS[kind]
@@ -154,6 +175,9 @@ def _columns(model: type[Item]) -> list[sa.ColumnElement[Any] | QueryableAttribu
             "actual_start_on",
             "planned_completion_on",
             "actual_completion_on",
+            "capital_type",
+            "total_investment_usd",
+            "tag_bits",
         ]
         return [getattr(model, n) for n in common + extra] + [
             Project.stage.label("status"),
@@ -187,8 +211,14 @@ def _value_from_history(
         return names[field_name].get(text)
     if field_name.endswith("_on"):
         return date.fromisoformat(text)
-    if field_name.endswith("investment"):
+    if field_name.endswith(("investment", "investment_usd")):
         return Decimal(text)
+    if field_name == "capital_type":
+        return CapitalType(text)
+    if field_name == "tag_bits":
+        return int(text)
+    if field_name == "tags":  # the tags as a list (crm.core.history.as_text joins them with 、)
+        return tags_to_bits(text.split("、"), PROJECT_TAGS)
     return text
 
 
@@ -211,6 +241,10 @@ REWOUND_FIELDS = (
     "actual_start_on",
     "planned_completion_on",
     "actual_completion_on",
+    "capital_type",
+    "total_investment_usd",
+    "tag_bits",
+    "tags",
 )
 
 
@@ -230,6 +264,8 @@ def _rewind(kind: str, states: dict[int, dict], at: datetime, names: dict) -> No
         state = states.get(entity_id)
         if state is None or (entity_id, field_name) in seen:
             continue
+        if field_name in ("tags", "tag_bits") and kind != "project":
+            continue
         seen.add((entity_id, field_name))
         value = _value_from_history(field_name, old_value, old_ref, kind, names)
         if field_name in ("status", "stage"):
@@ -238,6 +274,8 @@ def _rewind(kind: str, states: dict[int, dict], at: datetime, names: dict) -> No
             state["cluster_id"] = value
         elif field_name == "region":
             state["region_id"] = value
+        elif field_name in ("tags", "tag_bits"):
+            state["tag_bits"] = value or 0
         elif field_name in state:
             state[field_name] = value
     if kind == "target":  # a target company's region is its cluster's
