@@ -103,6 +103,7 @@ _.value_2023
 _.funds
 _.end_reason  # login_session: why a session ended (logout, timeout, 停用…), read in the database after an incident
 _.lifted_by_id
+_.updated_by  # annual_target, exchange_rate: who last set it (the audit log names them too)
 _.lifted_by  # login_lock: who lifted it, on 管理 → 登录与会话 (templates/admin/logins.html)
 
 # Enum members: stored and read by value (Enum(value), choices built by iterating), never by name.
