@@ -20,7 +20,11 @@ class FundEntryForm(OnceForm):
         description="人民币填万元，美元填万美元；大于 0，最多两位小数",
         render_kw={"inputmode": "decimal"},
     )
-    note = TextAreaField("来源或凭证", validators=[Length(max=NOTE_MAX)], render_kw={"rows": 2})
+    note = TextAreaField(
+        "来源或凭证",
+        validators=[Length(max=NOTE_MAX, message=f"来源或凭证最长 {NOTE_MAX} 个字。")],
+        render_kw={"rows": 2},
+    )
     submit = SubmitField("登记到资")
 
     def as_input(self) -> FundInput:
@@ -39,5 +43,11 @@ class FundCorrectForm(FundEntryForm):
 
 
 class FundDeleteForm(Form):
-    reason = StringField("删除原因", validators=[DataRequired("请填写删除原因。"), Length(max=NOTE_MAX)])
+    reason = StringField(
+        "删除原因",
+        validators=[
+            DataRequired("请填写删除原因。"),
+            Length(max=NOTE_MAX, message=f"删除原因最长 {NOTE_MAX} 个字。"),
+        ],
+    )
     submit = SubmitField("删除")
