@@ -77,9 +77,16 @@ def describe(arrived_on: date, kind: FundKind, amount: Decimal, currency: Curren
     return f"{arrived_on.isoformat()} {kind.value} {amount:,.2f} {UNITS[currency]}"
 
 
-def _choice(enum: type[Currency] | type[FundKind], text: str) -> Currency | FundKind | None:
+def _currency(text: str) -> Currency | None:
     try:
-        return enum((text or "").strip())
+        return Currency((text or "").strip())
+    except ValueError:
+        return None
+
+
+def _kind(text: str) -> FundKind | None:
+    try:
+        return FundKind((text or "").strip())
     except ValueError:
         return None
 
@@ -105,8 +112,8 @@ def check_entry(
 ) -> FundValues:
     """data as an entry of project, or Invalid with every reason (field → Chinese message)."""
     problems: dict[str, str] = {}
-    currency = _choice(Currency, data.currency)
-    kind = _choice(FundKind, data.kind)
+    currency = _currency(data.currency)
+    kind = _kind(data.kind)
     if currency is None:
         problems["currency"] = "请选择币种（人民币或美元）。"
     amount = _amount(currency, data.amount, problems)
