@@ -12,16 +12,21 @@ from crm.outcomes.funds import NOTE_MAX, FundInput
 class FundEntryForm(OnceForm):
     """One 到资 entry; its rules are crm.outcomes.funds.check_entry (the import's too)."""
 
-    arrived_on = DateField("到资日期", validators=[DataRequired("请填写到资日期（格式：年-月-日）。")])
-    kind = SelectField("口径", choices=[SelectChoice(k.value) for k in FundKind])
-    currency = SelectField("币种", choices=[SelectChoice(c.value) for c in Currency])
+    # Ids of their own: the project page holds other forms with fields named note (改派的交接说明).
+    arrived_on = DateField(
+        "到资日期", validators=[DataRequired("请填写到资日期（格式：年-月-日）。")], id="fund-arrived-on"
+    )
+    kind = SelectField("口径", choices=[SelectChoice(k.value) for k in FundKind], id="fund-kind")
+    currency = SelectField("币种", choices=[SelectChoice(c.value) for c in Currency], id="fund-currency")
     amount = StringField(
         "金额",
+        id="fund-amount",
         description="人民币填万元，美元填万美元；大于 0，最多两位小数",
         render_kw={"inputmode": "decimal"},
     )
     note = TextAreaField(
         "来源或凭证",
+        id="fund-note",
         validators=[Length(max=NOTE_MAX, message=f"来源或凭证最长 {NOTE_MAX} 个字。")],
         render_kw={"rows": 2},
     )

@@ -433,3 +433,13 @@ def test_the_ledger_list_shows_the_standing_entries_in_scope(app, auth, client):
         db.session.commit()
     html = text_of(client.get("/funds/"))
     assert "南湖区的进账单" in html and "已删除的进账单" not in html and "共 1 笔" in html
+
+
+def test_every_label_on_the_project_page_names_one_field(app, auth, client):
+    """The ledger's form shares the page with 改派 and 跟进 forms: a shared id would label the wrong field."""
+    officer = auth.login(role="head", scope="南湖区")
+    project_id = signed_project(app, officer)
+    html = client.get(f"/projects/{project_id}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', html):
+        assert ids.count(target) == 1, f"label for={target!r} matches {ids.count(target)} elements"
