@@ -10,6 +10,7 @@ from typing import Any
 
 from crm import create_app
 from crm.core.workdays import working_days_between
+from crm.imports.spec import ImportWords
 from crm.models import ClusterLevel, FollowUpMethod, Priority, ProblemCategory, TargetSource
 from crm.models.migration_hooks import compare_type, render_item
 from crm.stall.rules import episode_key
@@ -139,3 +140,7 @@ ProblemCategory.OTHER
 # those tests no longer need them.
 working_days_between
 episode_key
+
+# Read by the import pages' templates (crm/templates/imports/): the 到资 import's words.
+ImportWords.name_label
+ImportWords.owner_column

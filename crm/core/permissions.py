@@ -97,6 +97,7 @@ RULES: dict[str, Rule] = {
     "project.stage": _owner_or_manager,
     "project.assign": _manager,
     "project.problem": _owner_or_manager,  # raise a problem and move it along
+    "project.funds": _owner_or_manager,  # 到资台账: record, correct and delete entries
     "problem.view": _any_user,  # the list is limited to the reader's scope by its query
     "desk.view": _any_user,
     "warning.view": _any_user,  # 预警总览: its counts are limited to the reader's scope by its queries
