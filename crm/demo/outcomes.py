@@ -54,7 +54,12 @@ ARRIVED_SHARE = {
 }
 ENTRIES = {ProjectStage.SIGNED: 1, ProjectStage.BUILDING: 3, ProjectStage.PRODUCING: 4}
 RATE_DRIFT = (Decimal("-0.0800"), Decimal("-0.0300"), Decimal("0.0000"), Decimal("0.0500"))
-TARGET_STRETCH = (1.05, 1.45)  # a year's target: what the demo reaches × this, before rounding
+TARGET_STRETCH = (1.05, 1.45)
+# A region may well have no target for these: a 50 亿元 or 世界500强 project is an event for the city.
+RARE = (
+    Indicator.SIGNED_50YI,
+    Indicator.SIGNED_FORTUNE500,
+)  # a year's target: what the demo reaches × this, before rounding
 
 
 def seed_outcomes(rng: random.Random) -> str:
@@ -227,7 +232,8 @@ def _targets(rng: random.Random, today: date) -> int:
 
 
 def _target_value(rng: random.Random, indicator: Indicator, reached: float) -> Decimal:
-    stretched = max(reached, 1.0 if indicator.is_count else 0.5) * rng.uniform(*TARGET_STRETCH)
+    floor = 0.0 if indicator in RARE else 1.0 if indicator.is_count else 0.5
+    stretched = max(reached, floor) * rng.uniform(*TARGET_STRETCH)
     return Decimal(round(stretched)) if indicator.is_count else Decimal(f"{stretched:.2f}")
 
 
