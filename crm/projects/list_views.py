@@ -13,6 +13,7 @@ from crm.core.permissions import can, require
 from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import Cluster, Project, ProjectStage
+from crm.outcomes.rates import size_labels
 from crm.projects import bp
 from crm.projects.export import export_projects
 from crm.projects.queries import (
@@ -54,6 +55,7 @@ def index():
         today=today,
         bulk_form=bulk_form,
         warnings=stalls_for(page.items),
+        sizes=size_labels(page.items, today),
         level_counts=level_counts(Project, filtered_projects(current_user, filters, today)),
         **_filter_choices(),
     )
@@ -77,6 +79,7 @@ def board():
     return render_template(
         "projects/board.html",
         board=data,
+        sizes=size_labels([card for column in data.columns for card in column.cards], today),
         warnings=stalls_for(card for column in data.columns for card in column.cards),
         filters=filters,
         today=today,
@@ -89,5 +92,6 @@ def board():
 @require("project.view")
 def export():
     filters = ProjectFilters.from_args(request.args)
-    content = export_projects(project_query(current_user, filters, local_today()))
+    today = local_today()
+    content = export_projects(project_query(current_user, filters, today), today)
     return xlsx_response(content, f"项目清单-{local_today():%Y%m%d}.xlsx")
