@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from crm.core.validation import AmountError, Invalid
 from crm.extensions import db
 from crm.models import ExchangeRate, Project, User
-from crm.outcomes.sizes import over_100m_usd, rate_year, size_class
+from crm.outcomes.sizes import over_100m_usd, rate_year, rate_year_sql, size_class
 
 RATE_QUANTUM = Decimal("0.0001")
 RATE_MIN, RATE_MAX = Decimal("0.1"), Decimal("100")
@@ -126,3 +126,15 @@ def size_labels(
         )
         for p in projects
     }
+
+
+def missing_rate_years(today: date) -> list[int]:
+    """The years some project's 超亿美元 needs a rate for and has none (no USD figure, a 总投资)."""
+    year = rate_year_sql(Project.signed_on, today)
+    needed = db.session.scalars(
+        sa.select(year)
+        .where(Project.total_investment_usd.is_(None), Project.total_investment.is_not(None))
+        .distinct()
+    )
+    known = all_rates()
+    return sorted(y for y in needed if y not in known)
