@@ -55,7 +55,9 @@ class ProjectForm(OnceForm):
     investor_origin = classification_field("investor_origin")
     project_type = classification_field("project_type")
     sector = classification_field("sector")
-    tags = MultiCheckboxField("项目标签", choices=[SelectChoice(t) for t in PROJECT_TAGS])
+    tags = MultiCheckboxField(
+        "项目标签", choices=[SelectChoice(t) for t in PROJECT_TAGS], validate_choice=False
+    )  # the service names an unknown tag in Chinese
     expected_output = AmountField("预计年产值（亿元）", YI_YUAN)
     expected_added_value = AmountField("预计年增加值（亿元）", YI_YUAN)
     land_area = AmountField("用地（亩）", MU)

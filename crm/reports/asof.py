@@ -219,7 +219,7 @@ def _value_from_history(
     if field_name in CLASSIFICATION_FIELDS:
         return CLASSIFICATION_FIELDS[field_name](text)
     if field_name == "tags":
-        return tags_to_bits((t for t in text.split("、") if t in PROJECT_TAGS), PROJECT_TAGS)
+        return tags_to_bits([t for t in text.split("、") if t in PROJECT_TAGS], PROJECT_TAGS)
     if field_name in PROJECT_AMOUNTS:
         return Decimal(text)
     if field_name.endswith("_on"):
