@@ -21,8 +21,8 @@ import crm.admin.rate_views
 import crm.projects.forms
 import crm.targets.forms
 from crm.core.forms import Form
-from crm.extensions import db
 from crm.core.timeutil import local_today
+from crm.extensions import db
 from crm.models import ExchangeRate, Project, StallRule, TargetCompany
 from tests.factories import make_project, make_target
 

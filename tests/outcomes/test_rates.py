@@ -50,9 +50,16 @@ def test_an_admin_adds_a_rate_and_the_list_shows_who_and_when(app, auth, client)
         name = db.session.get(User, admin).display_name
         assert rate_for(2027) == Decimal("7.1234") and rate_for(2028) is None
         assert db.session.scalar(
-            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.entity_type == "exchange_rate")
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.entity_type == "exchange_rate")
         )
-    assert "7.1234" in row and "国家外汇管理局" in row and name in row and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)
+    assert (
+        "7.1234" in row
+        and "国家外汇管理局" in row
+        and name in row
+        and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)
+    )
 
 
 def test_a_year_already_entered_is_changed_only_from_its_own_form(app, auth, client):
@@ -61,7 +68,9 @@ def test_a_year_already_entered_is_changed_only_from_its_own_form(app, auth, cli
     response = _add(client, year="2027", cny_per_usd="8")
     assert "2027年汇率已录入" in response.get_data(as_text=True)
     assert _rates(app)[2027][0] == Decimal("7.1000")
-    form = page_form(client.get("/admin/rates?year=2027").get_data(as_text=True), action="/admin/rates?year=2027")
+    form = page_form(
+        client.get("/admin/rates?year=2027").get_data(as_text=True), action="/admin/rates?year=2027"
+    )
     assert form["cny_per_usd"] == "7.1000" and form["editing"] == "2027"
     response = client.post("/admin/rates?year=2027", data={**form, "cny_per_usd": "7.2", "note": "修正"})
     assert response.status_code == 302
