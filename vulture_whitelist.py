@@ -10,8 +10,19 @@ from typing import Any
 
 from crm import create_app
 from crm.core.workdays import working_days_between
-from crm.models import ClusterLevel, FollowUpMethod, Priority, ProblemCategory, TargetSource
+from crm.models import (
+    CapitalType,
+    ClusterLevel,
+    FollowUpMethod,
+    InvestorOrigin,
+    Priority,
+    ProblemCategory,
+    ProjectType,
+    Sector,
+    TargetSource,
+)
 from crm.models.migration_hooks import compare_type, render_item
+from crm.outcomes.rates import rate_for
 from crm.stall.rules import episode_key
 
 _: Any = None  # any object: only the attribute names below matter
@@ -138,3 +149,19 @@ ProblemCategory.OTHER
 # those tests no longer need them.
 working_days_between
 episode_key
+
+# Project classification (issue 15): members read by iterating their enum (forms, filters, import),
+# fields set by name (ProjectInput, the form, as-of states), helpers read by templates and tests.
+CapitalType.DOMESTIC
+CapitalType.JOINT
+InvestorOrigin.OTHER_PROVINCE
+InvestorOrigin.OTHER_CITY
+InvestorOrigin.LOCAL
+ProjectType.NEW
+ProjectType.EXPANSION
+Sector.MANUFACTURING
+Sector.SERVICES
+_.investor_origin
+_.size_text
+_.usd_text
+rate_for  # the one-year lookup of crm.outcomes.rates (lists use all_rates)

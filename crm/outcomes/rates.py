@@ -86,7 +86,7 @@ def save_rate(
         problems["year"] = f"年份须在 {YEAR_MIN} 到 {YEAR_MAX} 之间。"
     if rate is None:
         problems["cny_per_usd"] = "请填写汇率。"
-    if problems:
+    if problems or rate is None:
         raise Invalid(problems)
     row = db.session.scalar(sa.select(ExchangeRate).where(ExchangeRate.year == year))
     if row is not None and editing != year:

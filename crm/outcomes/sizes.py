@@ -10,8 +10,10 @@
 from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 # (threshold in 亿元, label), highest first
 SIZE_CLASSES = (
@@ -22,6 +24,7 @@ SIZE_CLASSES = (
 )
 SIZE_LABELS = tuple(label for _, label in SIZE_CLASSES)
 USD_100M_IN_WAN = Decimal(10_000)  # 1 亿美元 = 10,000 万美元
+Sql = sa.ColumnElement[Any] | QueryableAttribute[Any]  # a column or an expression of one
 
 
 def size_class(total_investment: Decimal | None) -> str | None:
@@ -50,7 +53,7 @@ def over_100m_usd(
 # --- the same rules in SQL, for list filters and counts (a test proves both forms agree) -------------
 
 
-def at_least_class_sql(total_investment: sa.ColumnElement[Decimal], label: str) -> sa.ColumnElement[bool]:
+def at_least_class_sql(total_investment: Sql, label: str) -> sa.ColumnElement[bool]:
     """总投资 reaches the size class `label` ("10亿元以上" is every project of 10 亿元 or more)."""
     return total_investment >= threshold_of(label)
 
@@ -60,7 +63,7 @@ def rate_year(signed_on: date | None, today: date) -> int:
     return signed_on.year if signed_on is not None else today.year
 
 
-def rate_year_sql(signed_on: sa.ColumnElement[date], today: date) -> sa.ColumnElement[int]:
+def rate_year_sql(signed_on: Sql, today: date) -> sa.ColumnElement[Any]:
     """rate_year in SQL."""
     return sa.func.coalesce(sa.cast(sa.extract("year", signed_on), sa.Integer), today.year)
 
@@ -71,9 +74,9 @@ def _cents_up(rate: Decimal) -> Decimal:
 
 
 def over_100m_usd_sql(
-    total_investment: sa.ColumnElement[Decimal],
-    total_investment_usd: sa.ColumnElement[Decimal],
-    year: sa.ColumnElement[int],
+    total_investment: Sql,
+    total_investment_usd: Sql,
+    year: Sql,
     rates: Mapping[int, Decimal],
     answer: bool | None,
 ) -> sa.ColumnElement[bool]:

@@ -231,7 +231,10 @@ def parse_row(cells: list, columns: dict[str, int], lookups: Lookups, context: C
         responsible_unit=row.text("responsible_unit"),
         action_plan=row.text("action_plan"),
         tags=_tags(row),
-        **{key: _choice(row, key) for key in CLASSIFICATIONS},
+        capital_type=_choice(row, "capital_type"),
+        investor_origin=_choice(row, "investor_origin"),
+        project_type=_choice(row, "project_type"),
+        sector=_choice(row, "sector"),
         **{key: amounts[key] for key in AMOUNT_UNITS if key != "signed_investment"},
     )
     evidence = {k: v for k, v in {**days, **amounts}.items() if k in EVIDENCE_FIELDS and v is not None}
