@@ -10,6 +10,7 @@ from typing import Any
 
 from crm import create_app
 from crm.core.workdays import working_days_between
+from crm.imports.spec import ImportWords
 from crm.models import (
     CapitalType,
     ClusterLevel,
@@ -22,7 +23,6 @@ from crm.models import (
     TargetSource,
 )
 from crm.models.migration_hooks import compare_type, render_item
-from crm.outcomes.rates import rate_for
 from crm.stall.rules import episode_key
 
 _: Any = None  # any object: only the attribute names below matter
@@ -114,6 +114,7 @@ _.value_2023
 _.funds
 _.end_reason  # login_session: why a session ended (logout, timeout, 停用…), read in the database after an incident
 _.lifted_by_id
+_.updated_by  # annual_target, exchange_rate: who last set it (the audit log names them too)
 _.lifted_by  # login_lock: who lifted it, on 管理 → 登录与会话 (templates/admin/logins.html)
 
 # Enum members: stored and read by value (Enum(value), choices built by iterating), never by name.
@@ -164,4 +165,8 @@ Sector.SERVICES
 _.investor_origin
 _.size_text
 _.usd_text
-rate_for  # the one-year lookup of crm.outcomes.rates (lists use all_rates)
+
+# Read by the import pages' templates (crm/templates/imports/): the 到资 import's words.
+ImportWords.name_label
+ImportWords.owner_column
+_.replaces  # FundEntry.replaces: the relationship to the entry a correction replaced (read by nothing yet)

@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.auth import bp as auth_bp
     from crm.clusters import bp as clusters_bp
     from crm.main import bp as main_bp
+    from crm.outcomes.views import bp as funds_bp
     from crm.projects import bp as projects_bp
     from crm.reports import bp as reports_bp
     from crm.targets import bp as targets_bp
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
     app.register_blueprint(targets_bp, url_prefix="/targets")
     app.register_blueprint(projects_bp, url_prefix="/projects")
+    app.register_blueprint(funds_bp, url_prefix="/funds")
     app.register_blueprint(warnings_bp)
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -85,6 +85,9 @@ ACTION_LABELS = {
     "stage": "阶段",
     "updated": "修改",
     "problem": "问题",
+    "fund_added": "登记到资",
+    "fund_corrected": "更正到资",
+    "fund_deleted": "删除到资",
 }
 
 

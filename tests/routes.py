@@ -120,8 +120,22 @@ PROJECT_IMPORT_ROUTES = {
     "projects.import_commit": ("POST", "/projects/import/{batch}/commit", WORKERS),
     "projects.import_errors": ("GET", "/projects/import/{batch}/errors.xlsx", WORKERS),
 }
+# 到资台账: the list in the reader's scope and the 到资 import ({batch} as above).
+FUND_ROUTES = {"funds.index": ("GET", "/funds/", EVERYONE)}
+FUND_IMPORT_ROUTES = {
+    "funds.import_upload": ("GET", "/funds/import", WORKERS),
+    "funds.import_template": ("GET", "/funds/import/template.xlsx", WORKERS),
+    "funds.import_preview": ("GET", "/funds/import/{batch}", WORKERS),
+    "funds.import_commit": ("POST", "/funds/import/{batch}/commit", WORKERS),
+    "funds.import_errors": ("GET", "/funds/import/{batch}/errors.xlsx", WORKERS),
+}
 WARNING_ROUTES = {"warnings.overview": ("GET", "/warnings", EVERYONE)}
 DASHBOARD_ROUTES = {"reports.dashboard": ("GET", "/reports/dashboard", EVERYONE)}
+# 年度目标: admins and heads (a region's head sets only their region's; the view checks the scope).
+ANNUAL_TARGET_ROUTES = {
+    "reports.annual_targets": ("GET", "/reports/targets", {"head", "admin"}),
+    "reports.save_annual_targets": ("POST", "/reports/targets", {"head", "admin"}),
+}
 
 # --- endpoint -> (method, path template, kind): routes on a record, kind as in expected() ------------
 
@@ -149,6 +163,14 @@ PROJECT_RECORD_ROUTES = {
 PROBLEM_RECORD_ROUTES = {
     "projects.raise_problem": ("POST", "/projects/{project}/problems", "work"),
     "projects.move_problem": ("POST", "/projects/problems/{problem}/status", "work"),
+}
+# {entry} is a 到资 entry of the project: recording, correcting and deleting are the project's work.
+FUND_RECORD_ROUTES = {
+    "funds.new": ("GET", "/funds/projects/{project}/new", "work"),
+    "funds.new#post": ("POST", "/funds/projects/{project}/new", "work"),
+    "funds.correct": ("GET", "/funds/{entry}/correct", "work"),
+    "funds.correct#post": ("POST", "/funds/{entry}/correct", "work"),
+    "funds.delete": ("POST", "/funds/{entry}/delete", "work"),
 }
 
 # --- endpoint -> (method, path template): admin only, or who may as in WEEKLY_ALLOWED ----------------
@@ -203,10 +225,14 @@ MATRICES = [
     PROJECT_LIST_ROUTES,
     PROBLEM_RECORD_ROUTES,
     PROJECT_IMPORT_ROUTES,
+    FUND_ROUTES,
+    FUND_IMPORT_ROUTES,
+    FUND_RECORD_ROUTES,
     ADMIN_RULE_ROUTES,
     ADMIN_DELIVERY_ROUTES,
     WARNING_ROUTES,
     DASHBOARD_ROUTES,
+    ANNUAL_TARGET_ROUTES,
     WEEKLY_ROUTES,
     ADMIN_AUDIT_ROUTES,
     ADMIN_RATE_ROUTES,
@@ -231,12 +257,12 @@ ADMIN_TABLES = (ADMIN_RULE_ROUTES, ADMIN_AUDIT_ROUTES, ADMIN_DELIVERY_ROUTES, AD
 RECORD_KINDS = {
     **{
         endpoint.split("#")[0]: kind
-        for table in (TARGET_RECORD_ROUTES, PROJECT_RECORD_ROUTES, PROBLEM_RECORD_ROUTES)
+        for table in (TARGET_RECORD_ROUTES, PROJECT_RECORD_ROUTES, PROBLEM_RECORD_ROUTES, FUND_RECORD_ROUTES)
         for endpoint, (_, _, kind) in table.items()
     },
     "reports.set_instruction": "manage",
-    **{f"{bp}.import_{page}": "batch" for bp in ("targets", "projects") for page in ("preview", "errors")},
-    **{f"{bp}.import_commit": "mine" for bp in ("targets", "projects")},
+    **{f"{bp}.import_{page}": "batch" for bp in ("targets", "projects", "funds") for page in ("preview", "errors")},
+    **{f"{bp}.import_commit": "mine" for bp in ("targets", "projects", "funds")},
     "main.notification": "mine",
     "main.read_notification": "mine",
     "reports.archive_download": "scope",

@@ -15,6 +15,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +26,9 @@ from crm.extensions import db
 from crm.models import (
     CalendarDay,
     Cluster,
+    Currency,
+    FundEntry,
+    FundKind,
     ImportBatch,
     LoginLock,
     LoginSession,
@@ -122,6 +126,13 @@ def _add_items(world: World, targets: dict, projects: dict) -> None:
         world.add("item", f"project/{name}", {"kind": "project", "item_id": project_id})
         world.add("milestone_id", name, {"milestone_id": milestone.id})
         world.add("problem_id", name, {"problem_id": problem.id})
+        entry = FundEntry(
+            project_id=project_id, arrived_on=date(2026, 3, 5), currency=Currency.CNY, amount=Decimal("100.00"),
+            kind=FundKind.DOMESTIC, note="走查到资", recorded_by_id=owner.id,
+        )  # fmt: skip
+        db.session.add(entry)
+        db.session.flush()
+        world.add("entry_id", name, {"entry_id": entry.id})
 
 
 def _add_clusters_and_archives(world: World, author_id: int) -> None:
@@ -143,6 +154,7 @@ def _add_clusters_and_archives(world: World, author_id: int) -> None:
 BATCH_CONTENT = {
     "target": "企业名称*,所属集群*,招商渠道*\n走查企业有限公司,南湖区微电子,招商地图\n",
     "project": "项目名称*,项目单位*,所属集群*,阶段*\n走查项目,走查投资有限公司,南湖区微电子,在谈\n",
+    "fund": "项目名称*,到资日期*,币种*,金额*,口径*\n走查项目,2026-03-05,人民币,100,实到内资\n",
 }
 
 

@@ -98,6 +98,7 @@ RULES: dict[str, Rule] = {
     "project.stage": _owner_or_manager,
     "project.assign": _manager,
     "project.problem": _owner_or_manager,  # raise a problem and move it along
+    "project.funds": _owner_or_manager,  # 到资台账: record, correct and delete entries
     "problem.view": _any_user,  # the list is limited to the reader's scope by its query
     "desk.view": _any_user,
     "warning.view": _any_user,  # 预警总览: its counts are limited to the reader's scope by its queries
@@ -105,6 +106,9 @@ RULES: dict[str, Rule] = {
     "report.view": _any_user,
     "report.supervise": _manager,  # a 督办 instruction on an item of the 通报 list
     "report.archive": _manager,  # save an export to the archive of record
+    # 年度目标: an admin or a head, for the scopes their own covers (a city head: the city and every
+    # region; a region's head: that region). The record is the scope (region_id None = 全市).
+    "targets.set": _manager,
 }
 
 

@@ -91,5 +91,5 @@ class Amount:
 
 YI_YUAN = Amount("亿元", Decimal("10000"))  # investment, output: a single project above 1 万亿元 is a typo
 WAN_USD = Amount("万美元", Decimal("10000000"))  # foreign capital: up to 1,000 亿美元
-WAN_YUAN = Amount("万元", Decimal("100000000"))  # registered capital: up to 1 万亿元, as YI_YUAN
+WAN_YUAN = Amount("万元", Decimal("100000000"))  # 到资, capital in 万元: the same 10,000 亿元 as YI_YUAN
 MU = Amount("亩", Decimal("100000"))  # land: up to 100,000 亩 (about 67 km²)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from crm.auth.services import create_user
 from crm.clusters.seed import seed_plan
+from crm.demo.outcomes import seed_outcomes
 from crm.demo.projects import seed_projects
 from crm.demo.targets import seed_targets
 from crm.extensions import db
@@ -40,6 +41,7 @@ def generate(scale: int, password: str) -> DemoSummary:
     # Its own generator: the companies don't depend on how many people this run had to add.
     summary.lines.append(seed_targets(random.Random(f"{SEED}:targets"), scale))
     summary.lines.append(seed_projects(random.Random(f"{SEED}:projects"), scale))
+    summary.lines.append(seed_outcomes(random.Random(f"{SEED}:outcomes")))
     return summary
 
 

@@ -33,6 +33,8 @@ class ImportWords:
     guide_values: str  # what the template's 填写说明 sheet lists (the upload page says so)
     error_examples: str  # the upload page's examples of a bad row
     rules: tuple[str, ...]  # the upload page's rules of this list (duplicates, stages)
+    name_label: str = ""  # the preview's column for what a row names, when not “{noun}名称”
+    owner_column: bool = True  # whether the list has a 责任人账号 column (the upload page explains it)
 
     @property
     def row_noun(self) -> str:

@@ -17,6 +17,8 @@ from crm.extensions import db
 from crm.followups.services import follow_up_limit, follow_ups_for, save_from_form
 from crm.models import Problem, User
 from crm.models.projects import Milestone, Project
+from crm.outcomes.forms import FundDeleteForm, FundEntryForm
+from crm.outcomes.funds import ledger_of
 from crm.outcomes.rates import size_labels
 from crm.projects import bp
 from crm.projects.forms import MilestoneForm, ProblemForm, ProblemStatusForm, ProjectForm, StageForm
@@ -118,6 +120,9 @@ def render_detail(project: Project, status: int = 200, **forms: FlaskForm) -> tu
             milestone_form=forms.get("milestone_form") or MilestoneForm(),
             problem_form=ProblemForm(raised_on=local_today()),
             problem_status_form=ProblemStatusForm(),
+            funds=ledger_of(project),
+            fund_form=FundEntryForm(arrived_on=local_today()),
+            fund_delete_form=FundDeleteForm(),
             next_stages=offered_moves(project, current_user),
             follow_up_limit=follow_up_limit(project),
             stall=stalls_for([project]).get(("project", project.id)),

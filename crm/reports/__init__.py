@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
 
-from crm.reports import dashboard_views, weekly_views  # noqa: E402,F401
+from crm.reports import dashboard_views, target_views, weekly_views  # noqa: E402,F401

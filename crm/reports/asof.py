@@ -153,6 +153,21 @@ def snapshot(kind: str, at: datetime, scope: ReportScope) -> Snapshot:
     return result
 
 
+def projects_at(at: datetime, scope: ReportScope) -> Snapshot:
+    """The projects in scope at `at` with their fields rewound, without follow-ups or stage starts:
+    what the outcome indicators read (crm.reports.outcomes), a few statements however many there are."""
+    names = {"region": _ids_by_name(Region), "cluster": _ids_by_name(Cluster)}
+    rows = db.session.execute(sa.select(*_columns(Project)).where(_candidates("project", at, scope)))
+    states = {row["id"]: dict(row) for row in rows.mappings()}
+    _rewind("project", states, at, names)
+    result = Snapshot(at)
+    for values in states.values():
+        state = ItemState(entity_type="project", **values)
+        if scope.covers(state.region_id, state.cluster_id):
+            result.items[state.id] = state
+    return result
+
+
 def _candidates(kind: str, at: datetime, scope: ReportScope) -> sa.ColumnElement[bool]:
     """Items that existed at `at` and may have been in scope then: in it now, or moved since."""
     model = MODELS[kind]
@@ -205,7 +220,7 @@ def _value_from_history(
     if field_name == "owner_id":
         return ref
     if text is None:
-        if field_name == "tags":
+        if field_name in ("tags", "tag_bits"):
             return 0
         return "" if field_name in ("name", "leader_name", "responsible_unit", "company_name") else None
     if field_name == "status":
@@ -226,6 +241,8 @@ def _value_from_history(
         return date.fromisoformat(text)
     if field_name.endswith("investment"):
         return Decimal(text)
+    if field_name == "tag_bits":
+        return int(text)
     return text
 
 
@@ -250,6 +267,7 @@ REWOUND_FIELDS = (
     "actual_completion_on",
     *CLASSIFICATION_FIELDS,
     "tags",
+    "tag_bits",
     *PROJECT_AMOUNTS,
 )
 
@@ -270,6 +288,8 @@ def _rewind(kind: str, states: dict[int, dict], at: datetime, names: dict) -> No
         state = states.get(entity_id)
         if state is None or (entity_id, field_name) in seen:
             continue
+        if field_name in ("tags", "tag_bits") and kind != "project":
+            continue
         seen.add((entity_id, field_name))
         value = _value_from_history(field_name, old_value, old_ref, kind, names)
         if field_name in ("status", "stage"):
@@ -278,8 +298,8 @@ def _rewind(kind: str, states: dict[int, dict], at: datetime, names: dict) -> No
             state["cluster_id"] = value
         elif field_name == "region":
             state["region_id"] = value
-        elif field_name == "tags":
-            state["tag_bits"] = value
+        elif field_name in ("tags", "tag_bits"):
+            state["tag_bits"] = value or 0
         elif field_name in state:
             state[field_name] = value
     if kind == "target":  # a target company's region is its cluster's

@@ -2,8 +2,9 @@
 
 Rebuilding a week from history reads every item and follow-up in scope (seconds at ten times
 Jiaxing's scale), but a finished week's summary is a pure function of its week and scope: later
-changes are rewound (crm.reports.asof). Only what is deliberately not rewound can alter it — users'
-display names, region and cluster names, admin-entered calendar days — so those are the stamp a kept
+changes are rewound (crm.reports.asof; 到资 entries by crm.outcomes.funds.standing_at, targets by
+their history). Only what is deliberately not rewound can alter it — users' display names, region and
+cluster names, admin-entered calendar days, the yearly exchange rates — so those are the stamp a kept
 summary must match. The week in progress is as of now: its stamp adds today's date and the newest
 audit row (every change to a record writes one), and it is rebuilt at least every few minutes, which
 bounds what a transaction committing out of id order could hide. 督办 instructions are applied at
@@ -26,7 +27,17 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.core.timeutil import local_date
 from crm.extensions import db
-from crm.models import AuditEvent, CalendarDay, Cluster, Region, ReportCache, SupervisionNote, User
+from crm.models import (
+    AuditEvent,
+    CalendarDay,
+    Cluster,
+    ExchangeRate,
+    Region,
+    ReportCache,
+    SupervisionNote,
+    User,
+)
+from crm.reports.outcomes import IndicatorRow, OutcomeLine, RankRow
 from crm.reports.scope import ReportScope, resolve
 from crm.reports.weekly import (
     Event,
@@ -40,7 +51,7 @@ from crm.reports.weekly import (
 )
 from crm.reports.weeks import IsoWeek
 
-FORMAT = 1  # raise when WeeklySummary or what build() computes changes: older rows are then rebuilt
+FORMAT = 2  # raise when WeeklySummary or what build() computes changes: older rows are then rebuilt
 IN_PROGRESS_FOR = timedelta(minutes=5)
 # Decoding thousands of rows costs more than the page: each process also keeps the last few it read.
 DECODED_KEPT = 8
@@ -48,6 +59,9 @@ _decoded: OrderedDict[tuple, WeeklySummary] = OrderedDict()
 _decoded_lock = threading.Lock()
 SECTIONS = {
     "figures": Figure,
+    "indicators": IndicatorRow,
+    "outcome_lines": OutcomeLine,
+    "ranking": RankRow,
     "events": Event,
     "landmarks": Landmark,
     "warnings": Warning,
@@ -130,6 +144,8 @@ def _stamp(week: IsoWeek, now: datetime) -> str:
         (Region.id, Region.name),
         (Cluster.id, Cluster.name),
         (CalendarDay.day, CalendarDay.is_working),
+        # the year's rate is not rewound: a corrected rate applies to the whole year, past weeks too
+        (ExchangeRate.year, ExchangeRate.cny_per_usd),
     ):
         rows = db.session.execute(sa.select(*columns).order_by(columns[0])).all()
         parts.append([[str(value) for value in row] for row in rows])

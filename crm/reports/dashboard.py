@@ -8,7 +8,7 @@ Money type, so they come back as exact Decimals on SQLite and PostgreSQL alike.
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute, joinedload
 
 from crm.core.choices import region_choices
+from crm.core.timeutil import local_date
 from crm.extensions import db
 from crm.models import (
     Cluster,
@@ -30,6 +31,7 @@ from crm.models import (
     TargetStatus,
     User,
 )
+from crm.reports import outcomes
 from crm.reports.dashboard_tables import ProblemTable, Week, open_problems, weekly_trend
 from crm.reports.scope import ReportScope
 from crm.stall.filters import LevelCounts, current_level
@@ -287,6 +289,7 @@ class Dashboard:
     warnings: Warnings
     problems: ProblemTable
     weeks: list[Week]
+    outcomes: outcomes.Outcomes
 
     @property
     def spans_regions(self) -> bool:
@@ -311,8 +314,11 @@ class Dashboard:
         return rows
 
 
-def build(user: User, scope: ReportScope, today: date, zone: ZoneInfo, clusters: list[Cluster]) -> Dashboard:
-    """Every figure of the dashboard for scope, as of today (Asia/Shanghai)."""
+def build(
+    user: User, scope: ReportScope, now: datetime, zone: ZoneInfo, clusters: list[Cluster]
+) -> Dashboard:
+    """Every figure of the dashboard for scope, as of now (its day in Asia/Shanghai)."""
+    today = local_date(now, zone)
     projects, targets = breakdown(Project, scope), breakdown(TargetCompany, scope)
     regions = region_choices(user)
     return Dashboard(
@@ -326,4 +332,5 @@ def build(user: User, scope: ReportScope, today: date, zone: ZoneInfo, clusters:
         warnings=warnings(scope, regions),
         problems=open_problems(scope),
         weeks=weekly_trend(scope, today, zone),
+        outcomes=outcomes.build(scope, now, zone),
     )

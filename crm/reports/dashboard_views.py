@@ -1,11 +1,13 @@
 """The head dashboard page (招商看板): crm.reports.dashboard's figures for the chosen scope."""
 
+from datetime import UTC, datetime
+
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from crm.core.permissions import require
-from crm.core.timeutil import local_today, local_zone
+from crm.core.timeutil import local_zone
 from crm.reports import bp
 from crm.reports.charts import Bar, Series, bar_chart, column_chart
 from crm.reports.dashboard import Dashboard, all_clusters, build, clusters_for_reader
@@ -21,7 +23,7 @@ def dashboard():
     except ScopeError as error:
         abort(403, str(error))
     clusters = all_clusters()
-    data = build(current_user, scope, local_today(), local_zone(), clusters)
+    data = build(current_user, scope, datetime.now(UTC), local_zone(), clusters)
     return render_template(
         "reports/dashboard.html",
         d=data,

@@ -80,6 +80,38 @@ def _upcoming_rows(summary: WeeklySummary) -> list[tuple]:
     return [(u.kind, KIND_LABELS[u.item_type], u.name, u.on, u.officer) for u in summary.next_week]
 
 
+# 目标任务进展 (crm.reports.outcomes): in section 一, before the 概况 figures.
+INDICATOR_COLUMNS = (
+    Column("指标", 22),
+    Column("单位", 8),
+    Column("本年累计", 12),
+    Column("年度目标", 12),
+    Column("完成率", 10),
+    Column("序时进度", 10),
+    Column("同比", 10),
+)
+RANKING_COLUMNS = (
+    Column("指标", 22),
+    Column("名次", 6, "int"),
+    Column("地区", 12),
+    Column("本年累计", 12),
+    Column("年度目标", 12),
+    Column("完成率", 10),
+)
+OUTCOMES_SHEET, RANKING_SHEET = "目标任务进展", "分地区"
+
+
+def _indicator_rows(summary: WeeklySummary) -> list[tuple]:
+    return [
+        (r.indicator, r.unit, r.actual, r.target, r.completion, r.progress, r.change)
+        for r in summary.indicators
+    ]
+
+
+def _ranking_rows(summary: WeeklySummary) -> list[tuple]:
+    return [(r.indicator, r.rank, r.region, r.actual, r.target, r.completion) for r in summary.ranking]
+
+
 def _date(header: str) -> Column:
     return Column(header, 12, "date")
 
@@ -189,7 +221,20 @@ def to_xlsx(summary: WeeklySummary) -> bytes:
         rows = section.rows(summary) or [(EMPTY,) + (None,) * (len(section.columns) - 1)]
         preamble = (summary.title, period_line(summary), as_of_line(summary), "") if number == 0 else ()
         sheets.append(Sheet(section.sheet, section.columns, rows, preamble))
+        if number == 0:
+            sheets += _outcome_sheets(summary)
     return write_xlsx(sheets, summary.week.zone, moment=summary.as_of)
+
+
+def _outcome_sheets(summary: WeeklySummary) -> list[Sheet]:
+    """目标任务进展 (the 签约/开工/竣工 lines above its table) and, for the city, 分地区."""
+    lines = tuple(line.text for line in summary.outcome_lines)
+    preamble = (*lines, "") if lines else ()
+    rows = _indicator_rows(summary) or [(EMPTY,) + (None,) * (len(INDICATOR_COLUMNS) - 1)]
+    sheets = [Sheet(OUTCOMES_SHEET, INDICATOR_COLUMNS, rows, preamble)]
+    if summary.ranking:
+        sheets.append(Sheet(RANKING_SHEET, RANKING_COLUMNS, _ranking_rows(summary)))
+    return sheets
 
 
 # .docx ---------------------------------------------------------------------------------------------
@@ -203,8 +248,11 @@ def to_docx(summary: WeeklySummary) -> bytes:
     document.add_heading(summary.title, level=0)
     for line in (period_line(summary), as_of_line(summary)):
         document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for section in SECTIONS:
+    for number, section in enumerate(SECTIONS):
         document.add_heading(section.heading, level=1)
+        if number == 0:
+            _add_outcomes(document, summary)
+            document.add_heading(section.sheet, level=2)
         rows = section.rows(summary)
         if rows:
             _add_table(document, section.columns, rows)
@@ -214,6 +262,20 @@ def to_docx(summary: WeeklySummary) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return stamp_zip(buffer.getvalue(), summary.as_of, summary.week.zone)
+
+
+def _add_outcomes(document: DocxDocument, summary: WeeklySummary) -> None:
+    """目标任务进展: the indicators, the 签约/开工/竣工 lines and (city) the 分地区 ranking."""
+    document.add_heading(OUTCOMES_SHEET, level=2)
+    if summary.indicators:
+        _add_table(document, INDICATOR_COLUMNS, _indicator_rows(summary))
+    else:
+        document.add_paragraph(EMPTY)
+    for line in summary.outcome_lines:
+        document.add_paragraph(line.text)
+    if summary.ranking:
+        document.add_heading("分地区（赛马榜）", level=2)
+        _add_table(document, RANKING_COLUMNS, _ranking_rows(summary))
 
 
 def _set_up_page(document: DocxDocument) -> None:
@@ -250,6 +312,7 @@ def _set_up_styles(document: DocxDocument) -> None:
     styles["Normal"].element.rPr.append(language)
     _set_font(styles["Title"], HEADING_FONT, Pt(18))
     _set_font(styles["Heading 1"], HEADING_FONT, Pt(14))
+    _set_font(styles["Heading 2"], HEADING_FONT, Pt(12))
     styles["Title"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     styles["Title"].element.get_or_add_pPr().remove_all("w:pBdr")  # the template's blue rule
     styles["Heading 1"].paragraph_format.space_before = Pt(12)

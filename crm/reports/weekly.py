@@ -27,8 +27,9 @@ from crm.models import (
     TargetStatus,
     User,
 )
-from crm.reports import asof
+from crm.reports import asof, outcomes
 from crm.reports.asof import ItemState, Snapshot
+from crm.reports.outcomes import IndicatorRow, OutcomeLine, RankRow
 from crm.reports.scope import ReportScope
 from crm.reports.weeks import IsoWeek
 from crm.stall.rules import RED, YELLOW, Rule, Rules, calendar_for, evaluate
@@ -142,6 +143,10 @@ class WeeklySummary:
     scope: ReportScope
     as_of: datetime
     figures: list[Figure] = field(default_factory=list)
+    # 目标任务进展 (crm.reports.outcomes), as of the week's end: section 一 opens with them
+    indicators: list[IndicatorRow] = field(default_factory=list)
+    outcome_lines: list[OutcomeLine] = field(default_factory=list)
+    ranking: list[RankRow] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     landmarks: list[Landmark] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
@@ -206,6 +211,9 @@ def build(week: IsoWeek, scope: ReportScope, now: datetime | None = None) -> Wee
     summary.problems = _problems(at, projects)
     summary.next_week = _next_week(week, targets, projects, people)
     summary.figures = _figures(summary, targets, projects)
+    year_to_date = outcomes.build(scope, at, week.zone)
+    summary.indicators, summary.outcome_lines = year_to_date.rows, year_to_date.lines
+    summary.ranking = year_to_date.ranking
     return summary
 
 

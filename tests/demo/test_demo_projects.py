@@ -19,14 +19,23 @@ from crm.core.workdays import add_working_days
 from crm.demo.project_story import ORDER, ProjectTimeline
 from crm.extensions import db
 from crm.models import (
+    HONOURS,
+    PROJECT_TAGS,
+    AnnualTarget,
+    CapitalType,
     Cluster,
     ClusterStatus,
+    ExchangeRate,
     FollowUp,
+    FundEntry,
     HistoryEntry,
+    Indicator,
+    InvestorOrigin,
     Problem,
     ProblemCategory,
     ProblemStatus,
     ProjectStage,
+    Region,
     Role,
     TargetCompany,
     TargetStatus,
@@ -77,6 +86,9 @@ def _counts() -> list[int]:
         _count(FollowUp, FollowUp.project_id.is_not(None)),
         _count(HistoryEntry, HistoryEntry.entity_type == "project"),
         _count(Milestone),
+        _count(FundEntry),
+        _count(AnnualTarget),
+        _count(ExchangeRate),
     ]
 
 
@@ -111,6 +123,10 @@ def _facts() -> dict:
         "milestones": steps,
         "counts": _counts(),
         "all_follow_ups": _count(FollowUp),
+        "funds": db.session.scalars(sa.select(FundEntry).order_by(FundEntry.id)).all(),
+        "targets": db.session.scalars(sa.select(AnnualTarget)).all(),
+        "rates": {r.year: r.cny_per_usd for r in db.session.scalars(sa.select(ExchangeRate))},
+        "regions": db.session.scalars(sa.select(Region.id)).all(),
     }
     db.session.expunge_all()
     return facts
@@ -121,7 +137,7 @@ def _open(demo) -> list[Project]:
 
 
 def test_scale_one_adds_500_projects_and_reports_the_counts(demo):
-    projects, problems, follow_ups, history, _ = demo["counts"]
+    projects, problems, follow_ups, history, *_ = demo["counts"]
     assert projects == 500
     line = f"项目清单：新增项目 500 个，需协调问题 {problems} 个，跟进记录 {follow_ups} 条，变更记录 {history} 条。"
     assert line in demo["first"]
@@ -340,3 +356,65 @@ def test_problem_history_rows_name_their_problem(demo):
                 assert mine[row.new_ref].status != "待协调"  # it moved at least once
                 checked += 1
     assert checked > 100
+
+
+# --- 招商 outcomes (issue 15, point 6) ---------------------------------------------------------------
+
+
+def test_every_project_is_classified_and_foreign_capital_means_a_foreign_project(demo):
+    projects = demo["projects"]
+    assert all(p.capital_type and p.investor_origin and p.project_type and p.sector for p in projects)
+    for p in projects:
+        foreign = p.capital_type in (CapitalType.FOREIGN, CapitalType.JOINT)
+        assert foreign == (p.foreign_capital is not None), p.name
+        assert (p.investor_origin == InvestorOrigin.OVERSEAS) == foreign, p.name
+    converted = {t.id: t for t in demo["converted"]}
+    for p in projects:
+        if p.target_id in converted:  # the company's honours that are project tags carry over
+            honours = set(converted[p.target_id].honours) & set(PROJECT_TAGS) & set(HONOURS)
+            assert honours <= set(p.tags), p.name
+
+
+def test_funds_arrive_only_after_signing_never_in_the_future_and_grow_with_the_stage(demo):
+    projects = {p.id: p for p in demo["projects"]}
+    today, zone = demo["today"], demo["zone"]
+    assert len(demo["funds"]) > 300
+    for entry in demo["funds"]:
+        project = projects[entry.project_id]
+        assert project.signed_on is not None and project.signed_on <= entry.arrived_on <= today
+        assert entry.arrived_on <= entry.recorded_at.astimezone(zone).date() <= today
+        assert entry.amount > 0 and entry.is_current
+        assert entry.recorded_by_id == project.owner_id
+    share = defaultdict(list)
+    received = defaultdict(Decimal)
+    for entry in demo["funds"]:
+        received[entry.project_id] += entry.amount
+    for p in projects.values():
+        if p.signed_on and p.total_investment and not p.total_investment_usd:
+            share[p.stage].append(float(received[p.id]) / (float(p.total_investment) * 10000))
+    mean = {stage: sum(v) / len(v) for stage, v in share.items() if v}
+    assert mean[S.SIGNED] < mean[S.BUILDING] < mean[S.PRODUCING] <= 1.0
+
+
+def test_rates_and_targets_for_this_year_and_last_with_the_city_the_sum_of_its_regions(demo):
+    year = demo["today"].year
+    assert set(demo["rates"]) >= {year - 1, year} and all(5 < r < 9 for r in demo["rates"].values())
+    for y in (year - 1, year):
+        targets = [t for t in demo["targets"] if t.year == y]
+        assert len(targets) == (len(demo["regions"]) + 1) * len(Indicator)
+        for indicator in Indicator:
+            city = [t.value for t in targets if t.indicator == indicator and t.region_id is None]
+            regions = [t.value for t in targets if t.indicator == indicator and t.region_id is not None]
+            assert city == [sum(regions)] and all(v > 0 for v in regions)
+            if indicator.is_count:
+                assert all(v == v.to_integral_value() for v in regions)
+
+
+def test_last_year_has_signings_and_funds_to_compare_with(demo):
+    last = demo["today"].year - 1
+    assert sum(1 for p in demo["projects"] if p.signed_on and p.signed_on.year == last) >= 50
+    assert sum(1 for e in demo["funds"] if e.arrived_on.year == last) >= 50
+
+
+def test_a_second_run_adds_no_outcomes(demo):
+    assert "到资记录 0 条，汇率 0 个年度，年度目标 0 项" in demo["second"]

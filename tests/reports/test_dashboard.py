@@ -531,4 +531,4 @@ def test_statement_count_does_not_grow_with_the_data(app, auth, client, officers
     populate(3, 24)
     many = count_statements(app, client, PATH + query)
     assert few == many, f"{few} statements with 3 items of each kind, {many} with 27"
-    assert many <= 22
+    assert many <= 34  # 22 before 目标任务进展: its two as-of reads, 到资, rates and targets add 12
