@@ -11,7 +11,17 @@ from typing import Any
 from crm import create_app
 from crm.core.workdays import working_days_between
 from crm.imports.spec import ImportWords
-from crm.models import ClusterLevel, FollowUpMethod, Priority, ProblemCategory, TargetSource
+from crm.models import (
+    CapitalType,
+    ClusterLevel,
+    FollowUpMethod,
+    InvestorOrigin,
+    Priority,
+    ProblemCategory,
+    ProjectType,
+    Sector,
+    TargetSource,
+)
 from crm.models.migration_hooks import compare_type, render_item
 from crm.stall.rules import episode_key
 
@@ -141,6 +151,22 @@ ProblemCategory.OTHER
 working_days_between
 episode_key
 
+# Project classification (issue 15): members read by iterating their enum (forms, filters, import),
+# fields set by name (ProjectInput, the form, as-of states), helpers read by templates and tests.
+CapitalType.DOMESTIC
+CapitalType.JOINT
+InvestorOrigin.OTHER_PROVINCE
+InvestorOrigin.OTHER_CITY
+InvestorOrigin.LOCAL
+ProjectType.NEW
+ProjectType.EXPANSION
+Sector.MANUFACTURING
+Sector.SERVICES
+_.investor_origin
+_.size_text
+_.usd_text
+
 # Read by the import pages' templates (crm/templates/imports/): the 到资 import's words.
 ImportWords.name_label
 ImportWords.owner_column
+_.replaces  # FundEntry.replaces: the relationship to the entry a correction replaced (read by nothing yet)

@@ -181,6 +181,10 @@ ADMIN_RULE_ROUTES = {
     "admin.calendar": ("GET", "/admin/calendar"),
     "admin.delete_calendar_day": ("POST", "/admin/calendar/{day}/delete"),
 }
+ADMIN_RATE_ROUTES = {
+    "admin.rates": ("GET", "/admin/rates"),
+    "admin.rates#post": ("POST", "/admin/rates"),
+}
 ADMIN_AUDIT_ROUTES = {
     "admin.audit_log": ("GET", "/admin/audit"),
     "admin.export_audit_log": ("GET", "/admin/audit/export"),
@@ -231,6 +235,7 @@ MATRICES = [
     ANNUAL_TARGET_ROUTES,
     WEEKLY_ROUTES,
     ADMIN_AUDIT_ROUTES,
+    ADMIN_RATE_ROUTES,
 ]
 
 # --- what the route walk expects (tests/test_route_walk.py) -------------------------------------------
@@ -242,7 +247,7 @@ MATRICES = [
 MANAGERS = {"head", "admin"}
 # The weekly routes' roles for the walk; the archive a route names decides the rest (RECORD_KINDS).
 WEEKLY_ROLES = {"reports.archive_weekly": MANAGERS, "reports.set_instruction": MANAGERS}
-ADMIN_TABLES = (ADMIN_RULE_ROUTES, ADMIN_AUDIT_ROUTES, ADMIN_DELIVERY_ROUTES)
+ADMIN_TABLES = (ADMIN_RULE_ROUTES, ADMIN_AUDIT_ROUTES, ADMIN_DELIVERY_ROUTES, ADMIN_RATE_ROUTES)
 
 # endpoint -> what the record its URL names must be to the actor:
 #   view, work, manage — an item (target, project, its milestone or problem), as in expected();

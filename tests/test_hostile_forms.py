@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from wtforms import DecimalField, FloatField, IntegerField
 
 import crm.admin.calendar_views
+import crm.admin.rate_views
 import crm.projects.forms
 import crm.targets.forms
 from crm.core.forms import Form
+from crm.core.timeutil import local_today
 from crm.extensions import db
-from crm.models import Project, StallRule, TargetCompany
+from crm.models import ExchangeRate, Project, StallRule, TargetCompany
 from tests.factories import make_project, make_target
 
 HOSTILE = [
@@ -118,6 +120,18 @@ def _rule(app, user):
         return db.session.scalar(sa.select(sa.func.min(StallRule.id)))
 
 
+def _no_record(app, user):
+    return None
+
+
+def _rate_year(year):
+    return db.session.scalar(sa.select(ExchangeRate.year).where(ExchangeRate.year == year))
+
+
+def _rate_of(year):
+    return db.session.scalar(sa.select(ExchangeRate.cny_per_usd).where(ExchangeRate.year == year))
+
+
 def saved(model, column):
     def read(record_id):
         return getattr(db.session.get(model, record_id), column)
@@ -135,9 +149,15 @@ CASES = {
         )
         for field in (
             "total_investment", "fixed_asset_investment", "foreign_capital", "expected_output",
-            "expected_added_value", "land_area",
+            "expected_added_value", "land_area", "total_investment_usd", "registered_capital",
         )
     },
+    (crm.admin.rate_views.RateForm, "year"): (
+        _no_record, "/admin/rates", {"cny_per_usd": "7.1"}, "2031", lambda _: _rate_year(2031),
+    ),
+    (crm.admin.rate_views.RateForm, "cny_per_usd"): (
+        _no_record, "/admin/rates", {}, "7.1", lambda _: _rate_of(local_today().year),
+    ),
     (crm.projects.forms.StageForm, "signed_investment"): (
         _project, "/projects/{id}/stage",
         {"to": "拟建", "note": "签约", "signed_on": "2026-01-05"}, "1.5", saved(Project, "signed_investment"),
@@ -176,7 +196,8 @@ def test_every_numeric_form_field_is_covered():
 @pytest.mark.parametrize(("form", "field"), CASES, ids=[f"{f.__name__}.{n}" for f, n in CASES])
 def test_hostile_numbers_get_a_chinese_field_error_and_change_nothing(app, auth, client, form, field):
     make, page, extra, control, read = CASES[(form, field)]
-    user = auth.login(role="admin" if form is crm.admin.calendar_views.RuleForm else "head", scope="全市")
+    admin_forms = (crm.admin.calendar_views.RuleForm, crm.admin.rate_views.RateForm)
+    user = auth.login(role="admin" if form in admin_forms else "head", scope="全市")
     record_id = make(app, user)
     page = page.format(id=record_id)
     prefix = f"rule{record_id}-" if form is crm.admin.calendar_views.RuleForm else ""

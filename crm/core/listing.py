@@ -26,7 +26,7 @@ class ListFilters:
         values = {f.name: _arg(getattr(self, f.name)) for f in fields(self) if f.name != "sort"}
         values["sort"] = "" if self.sort == DEFAULT_SORT else self.sort
         values.update(overrides)
-        return {k: v for k, v in values.items() if v not in (None, "")}
+        return {k: v for k, v in values.items() if v not in (None, "", [])}  # a list: one value each
 
 
 def _arg(value: Any) -> Any:

@@ -79,6 +79,7 @@ RULES: dict[str, Rule] = {
     "admin.rules": _admin,  # stall rules and the working-day calendar
     "admin.deliveries": _admin,  # reminder messages: outbox, failures, retry
     "admin.audit": _admin,  # search and export the audit log
+    "admin.rates": _admin,  # the yearly exchange rates (人民币/美元) 超亿美元 and USD sums need
     # 招商清单
     "target.view": _record_in_scope,
     "target.contacts": _not_viewer,  # contact person and phone are not for read-only readers

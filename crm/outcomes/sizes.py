@@ -7,7 +7,13 @@
   unknown (None), never guessed.
 """
 
-from decimal import Decimal
+from collections.abc import Mapping
+from datetime import date
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import QueryableAttribute
 
 # (threshold in 亿元, label), highest first
 SIZE_CLASSES = (
@@ -18,6 +24,7 @@ SIZE_CLASSES = (
 )
 SIZE_LABELS = tuple(label for _, label in SIZE_CLASSES)
 USD_100M_IN_WAN = Decimal(10_000)  # 1 亿美元 = 10,000 万美元
+Sql = sa.ColumnElement[Any] | QueryableAttribute[Any]  # a column or an expression of one
 
 
 def size_class(total_investment: Decimal | None) -> str | None:
@@ -41,3 +48,49 @@ def over_100m_usd(
     if total_investment is None or cny_per_usd is None:
         return None
     return total_investment >= cny_per_usd  # 亿元 ÷ (元 per 美元) = 亿美元
+
+
+# --- the same rules in SQL, for list filters and counts (a test proves both forms agree) -------------
+
+
+def at_least_class_sql(total_investment: Sql, label: str) -> sa.ColumnElement[bool]:
+    """总投资 reaches the size class `label` ("10亿元以上" is every project of 10 亿元 or more)."""
+    return total_investment >= threshold_of(label)
+
+
+def rate_year(signed_on: date | None, today: date) -> int:
+    """The year whose exchange rate decides 超亿美元: the signing year, else (unsigned) this year."""
+    return signed_on.year if signed_on is not None else today.year
+
+
+def rate_year_sql(signed_on: Sql, today: date) -> sa.ColumnElement[Any]:
+    """rate_year in SQL."""
+    return sa.func.coalesce(sa.cast(sa.extract("year", signed_on), sa.Integer), today.year)
+
+
+def _cents_up(rate: Decimal) -> Decimal:
+    """The smallest amount with two decimals that is ≥ rate: 总投资 (two decimals) ≥ rate exactly then."""
+    return rate.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+def over_100m_usd_sql(
+    total_investment: Sql,
+    total_investment_usd: Sql,
+    year: Sql,
+    rates: Mapping[int, Decimal],
+    answer: bool | None,
+) -> sa.ColumnElement[bool]:
+    """over_100m_usd(…) IS answer, in SQL: `year` is the rate's year for each row (signing year, else
+    this year) and `rates` every year's 人民币 per 美元. The rates are few (one a year), so each
+    becomes a literal: no join, and the Money/Rate columns' storage never meets in one comparison."""
+    if answer is None:  # no USD figure, and no 总投资 or no rate for its year
+        known_years = year.in_(sorted(rates)) if rates else sa.false()
+        return sa.and_(
+            total_investment_usd.is_(None), sa.or_(total_investment.is_(None), sa.not_(known_years))
+        )
+    by_usd = total_investment_usd >= USD_100M_IN_WAN if answer else total_investment_usd < USD_100M_IN_WAN
+    by_rate = [
+        sa.and_(year == y, total_investment >= _cents_up(r) if answer else total_investment < _cents_up(r))
+        for y, r in sorted(rates.items())
+    ]
+    return sa.or_(by_usd, sa.and_(total_investment_usd.is_(None), sa.or_(sa.false(), *by_rate)))

@@ -1,5 +1,8 @@
 """The 项目清单 as a spreadsheet (through the one safe writer, crm.core.exports)."""
 
+from datetime import date
+from decimal import Decimal
+
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
@@ -7,6 +10,8 @@ from crm.core.exports import Column, Sheet, write_xlsx
 from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import Project
+from crm.outcomes.rates import all_rates, size_labels
+from crm.projects.services import CLASSIFICATIONS
 
 COLUMNS = [
     Column("项目名称", 32),
@@ -19,7 +24,16 @@ COLUMNS = [
     Column("标志性项目", 10),
     Column("总投资（亿元）", 12, "amount"),
     Column("固定资产投资（亿元）", 14, "amount"),
-    Column("外资（万美元）", 12, "amount"),
+    Column("投资规模", 12),
+    Column("超亿美元", 12),
+    Column("总投资（万美元）", 14, "amount"),
+    Column("合同外资（万美元）", 14, "amount"),
+    Column("注册资本（万元）", 14, "amount"),
+    Column("内外资", 10),
+    Column("投资方来源", 10),
+    Column("项目类型", 10),
+    Column("行业", 8),
+    Column("项目标签", 24),
     Column("预计年产值（亿元）", 14, "amount"),
     Column("预计年增加值（亿元）", 14, "amount"),
     Column("用地（亩）", 10, "amount"),
@@ -40,7 +54,8 @@ COLUMNS = [
 ]
 
 
-def _row(p: Project) -> list:
+def _row(p: Project, rates: dict[int, Decimal], today: date) -> list:
+    sizes = size_labels([p], today, rates)[p.id]
     return [
         p.name,
         p.company_name,
@@ -52,7 +67,13 @@ def _row(p: Project) -> list:
         "是" if p.is_landmark else "否",
         p.total_investment,
         p.fixed_asset_investment,
+        sizes.size or "",
+        sizes.usd.label if sizes.usd else "",
+        p.total_investment_usd,
         p.foreign_capital,
+        p.registered_capital,
+        *(getattr(p, name).value if getattr(p, name) else "" for name in CLASSIFICATIONS),
+        "、".join(p.tags),
         p.expected_output,
         p.expected_added_value,
         p.land_area,
@@ -73,8 +94,9 @@ def _row(p: Project) -> list:
     ]
 
 
-def export_projects(query: sa.Select) -> bytes:
-    """Every row of query (already scoped, filtered and sorted) as .xlsx."""
+def export_projects(query: sa.Select, today: date) -> bytes:
+    """Every row of query (already scoped, filtered and sorted) as .xlsx; size classes as of today."""
     query = query.options(joinedload(Project.segment)).execution_options(yield_per=500)
-    rows = (_row(project) for project in db.session.scalars(query))
+    rates = all_rates()
+    rows = (_row(project, rates, today) for project in db.session.scalars(query))
     return write_xlsx([Sheet("项目清单", COLUMNS, rows)], local_zone())

@@ -19,9 +19,22 @@ from crm.core.choices import (
     owner_choices_for_form,
     segment_choices,
 )
-from crm.core.forms import AmountField, Form, OnceForm
-from crm.core.validation import MU, WAN_USD, YI_YUAN
-from crm.models import ProblemCategory, ProblemStatus, ProjectStage, User
+from crm.core.forms import AmountField, Form, MultiCheckboxField, OnceForm
+from crm.core.validation import MU, WAN_USD, WAN_YUAN, YI_YUAN
+from crm.models import PROJECT_TAGS, ProblemCategory, ProblemStatus, ProjectStage, User
+from crm.projects.services import CLASSIFICATIONS
+
+
+def _value_or_empty(value: object) -> str:
+    """A classification as the select holds it: its value, "" for 未填."""
+    return "" if value is None else str(value)
+
+
+def classification_field(name: str) -> SelectField:
+    vocabulary, label = CLASSIFICATIONS[name]
+    choices = [SelectChoice("", "（未填）"), *(SelectChoice(m.value) for m in vocabulary)]
+    # The service checks the value (a Chinese reason); a form sent without the field leaves it 未填.
+    return SelectField(label, choices=choices, coerce=_value_or_empty, validate_choice=False)
 
 
 class ProjectForm(OnceForm):
@@ -33,7 +46,18 @@ class ProjectForm(OnceForm):
     is_landmark = BooleanField("标志性项目")
     total_investment = AmountField("总投资（亿元）", YI_YUAN)
     fixed_asset_investment = AmountField("固定资产投资（亿元）", YI_YUAN)
-    foreign_capital = AmountField("外资（万美元）", WAN_USD)
+    foreign_capital = AmountField("合同外资（万美元）", WAN_USD)
+    total_investment_usd = AmountField(
+        "总投资（万美元）", WAN_USD, description="外资、中外合资项目填写；据此判断超亿美元"
+    )
+    registered_capital = AmountField("注册资本（万元）", WAN_YUAN)
+    capital_type = classification_field("capital_type")
+    investor_origin = classification_field("investor_origin")
+    project_type = classification_field("project_type")
+    sector = classification_field("sector")
+    tags = MultiCheckboxField(
+        "项目标签", choices=[SelectChoice(t) for t in PROJECT_TAGS], validate_choice=False
+    )  # the service names an unknown tag in Chinese
     expected_output = AmountField("预计年产值（亿元）", YI_YUAN)
     expected_added_value = AmountField("预计年增加值（亿元）", YI_YUAN)
     land_area = AmountField("用地（亩）", MU)

@@ -10,6 +10,8 @@ A duplicate is a project with the same normalised name and company name in the s
 skipped, or updated through update_project (the file's filled cells; never the stage or the owner).
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -20,7 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.core.identity import name_key
 from crm.core.permissions import scope_clause
-from crm.core.validation import MU, WAN_USD, YI_YUAN
+from crm.core.validation import MU, WAN_USD, WAN_YUAN, YI_YUAN
 from crm.extensions import db
 from crm.imports.columns import (
     CLUSTER,
@@ -49,10 +51,16 @@ from crm.imports.rows import (
 )
 from crm.imports.spec import Context, Identity, ImportWords, ListImport, record_input
 from crm.imports.views import add_routes
-from crm.models import ProjectStage, Region, User
+from crm.models import PROJECT_TAGS, ProjectStage, Region, User
 from crm.models.projects import Project
 from crm.projects import bp
-from crm.projects.services import ProjectInput, create_project, project_problems, update_project
+from crm.projects.services import (
+    CLASSIFICATIONS,
+    ProjectInput,
+    create_project,
+    project_problems,
+    update_project,
+)
 from crm.projects.stages import (
     EVIDENCE,
     EVIDENCE_FIELDS,
@@ -83,7 +91,7 @@ COLUMNS = [
     ImportColumn(
         "固定资产投资（亿元）", "fixed_asset_investment", width=12, kind="amount", note="不大于总投资"
     ),
-    ImportColumn("外资（万美元）", "foreign_capital", width=12, kind="amount"),
+    ImportColumn("合同外资（万美元）", "foreign_capital", width=12, kind="amount"),
     ImportColumn("预计年产值（亿元）", "expected_output", width=12, kind="amount"),
     ImportColumn("预计年增加值（亿元）", "expected_added_value", width=12, kind="amount"),
     ImportColumn("用地（亩）", "land_area", width=10, kind="amount"),
@@ -105,19 +113,37 @@ COLUMNS = [
         width=24,
         note="记入阶段变更的说明；阶段为暂缓、终止时必填（即暂缓、终止的原因）",
     ),
+    # Outcomes (issue 15), after the columns older files have
+    ImportColumn(
+        "总投资（万美元）", "total_investment_usd", width=12, kind="amount", note="外资、中外合资项目填写"
+    ),
+    ImportColumn("注册资本（万元）", "registered_capital", width=12, kind="amount"),
+    ImportColumn("内外资", "capital_type", width=8, note="内资、外资 或 中外合资；可空"),
+    ImportColumn("投资方来源", "investor_origin", width=10, note="境外、省外、市外本省 或 本市；可空"),
+    ImportColumn("项目类型", "project_type", width=10, note="新引进 或 增资扩产；可空"),
+    ImportColumn("行业", "sector", width=8, note="制造业 或 服务业；可空"),
+    ImportColumn(
+        "项目标签",
+        "tags",
+        width=16,
+        note="可填多个，用“、”分隔：世界500强、上市公司、专精特新、央企/国企、浙商回归",
+    ),
 ]
 LABELS = labels(COLUMNS)
 EXAMPLE_NAME = "示例：年产 10 万吨新材料项目（导入前请删除此行）"
 AMOUNT_UNITS = {
     "total_investment": ("总投资", YI_YUAN),
     "fixed_asset_investment": ("固定资产投资", YI_YUAN),
-    "foreign_capital": ("外资", WAN_USD),
+    "foreign_capital": ("合同外资", WAN_USD),
+    "total_investment_usd": ("总投资（万美元）", WAN_USD),
+    "registered_capital": ("注册资本", WAN_YUAN),
     "expected_output": ("预计年产值", YI_YUAN),
     "expected_added_value": ("预计年增加值", YI_YUAN),
     "land_area": ("用地", MU),
     "signed_investment": ("签约投资额", YI_YUAN),
 }
 DATES = ["signed_on", "planned_start_on", "actual_start_on", "planned_completion_on", "actual_completion_on"]
+TAG_SEPARATORS = re.compile(r"[、,;\n]")  # after NFKC, "，" and "；" are "," and ";"
 TRUE, FALSE = ("是", "y", "yes", "true", "1"), ("否", "n", "no", "false", "0")
 
 WORDS = ImportWords(
@@ -164,6 +190,12 @@ def template(actor: User, today: date) -> bytes:
         "is_landmark": "否",
         "total_investment": Decimal("10.00"),
         "fixed_asset_investment": Decimal("8.00"),
+        "registered_capital": Decimal("20000.00"),
+        "capital_type": "内资",
+        "investor_origin": "省外",
+        "project_type": "新引进",
+        "sector": "制造业",
+        "tags": "专精特新",
         "signed_on": today,
         "signed_investment": Decimal("10.00"),
         "leader_name": "（联系领导）",
@@ -173,6 +205,8 @@ def template(actor: User, today: date) -> bytes:
     }
     remark = "项目按“在谈”新建，再按所填阶段及其证明（签约、开工、竣工日期等）变更阶段，记入项目历史。"
     values = [("落地地区", r.name) for r in regions] + [("阶段", s.value) for s in ProjectStage]
+    values += [(label, m.value) for vocabulary, label in CLASSIFICATIONS.values() for m in vocabulary]
+    values += [("项目标签", tag) for tag in PROJECT_TAGS]
     guide = guide_rows(WORDS.row_noun, COLUMNS, clusters, [remark], values)
     return template_xlsx(WORDS.list_label, COLUMNS, example, guide)
 
@@ -196,11 +230,39 @@ def parse_row(cells: list, columns: dict[str, int], lookups: Lookups, context: C
         leader_name=row.text("leader_name"),
         responsible_unit=row.text("responsible_unit"),
         action_plan=row.text("action_plan"),
+        tags=_tags(row),
+        capital_type=_choice(row, "capital_type"),
+        investor_origin=_choice(row, "investor_origin"),
+        project_type=_choice(row, "project_type"),
+        sector=_choice(row, "sector"),
         **{key: amounts[key] for key in AMOUNT_UNITS if key != "signed_investment"},
     )
     evidence = {k: v for k, v in {**days, **amounts}.items() if k in EVIDENCE_FIELDS and v is not None}
     stage = _stage(row)
     return ProjectRow(data, row.given, row.errors, stage, row.text("stage_note"), evidence)
+
+
+def _choice(row: Cells, key: str) -> str | None:
+    """A classification cell: one of its vocabulary's words, or None when blank."""
+    text = normal_form(row.text(key)) if row.text(key) else ""
+    vocabulary, label = CLASSIFICATIONS[key]
+    if not text:
+        return None
+    if text not in {m.value for m in vocabulary}:
+        row.error(key, f"未知的{label}“{row.text(key)}”（可选：{'、'.join(m.value for m in vocabulary)}）。")
+        return None
+    return text
+
+
+def _tags(row: Cells) -> list[str]:
+    """项目标签, 、-separated; a word that is no tag is the row's error."""
+    parts = (p.strip() for p in TAG_SEPARATORS.split(unicodedata.normalize("NFKC", row.text("tags"))))
+    tags = list(dict.fromkeys(p for p in parts if p))
+    unknown = [t for t in tags if t not in PROJECT_TAGS]
+    if unknown:
+        row.error("tags", f"未知的项目标签：{'、'.join(unknown)}（可选：{'、'.join(PROJECT_TAGS)}）。")
+        return []
+    return tags
 
 
 def _yes_no(row: Cells, key: str) -> bool:

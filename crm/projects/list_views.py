@@ -12,12 +12,15 @@ from crm.core.listing import paginate, requested_page
 from crm.core.permissions import can, require
 from crm.core.timeutil import local_today
 from crm.extensions import db
-from crm.models import Cluster, Project, ProjectStage
+from crm.models import PROJECT_TAGS, CapitalType, Cluster, Project, ProjectStage, ProjectType, Sector
+from crm.outcomes.rates import missing_rate_years, size_labels
+from crm.outcomes.sizes import SIZE_LABELS
 from crm.projects import bp
 from crm.projects.export import export_projects
 from crm.projects.queries import (
     BOARD_STAGES,
     SORT_LABELS,
+    USD_FILTERS,
     ProjectFilters,
     board_data,
     filtered_projects,
@@ -28,9 +31,18 @@ from crm.stall.badges import stalls_for
 from crm.stall.filters import WARNING_FILTERS, level_counts
 
 
-def _filter_choices() -> dict:
-    """What the filter form offers: clusters, regions and officers inside the user's scope."""
+def _filter_choices(filters: ProjectFilters) -> dict:
+    """What the filter form offers: clusters, regions and officers inside the user's scope; the
+    outcome filters, why a typed 总投资 bound is not used, and which years' rates 超亿美元 lacks."""
     return {
+        "size_options": [(label, label) for label in SIZE_LABELS],
+        "usd_options": [(value, label) for value, (label, _) in USD_FILTERS.items()],
+        "capital_options": [(m.value, m.value) for m in CapitalType],
+        "ptype_options": [(m.value, m.value) for m in ProjectType],
+        "sector_options": [(m.value, m.value) for m in Sector],
+        "tag_options": PROJECT_TAGS,
+        "investment_problems": filters.investment_range()[2],
+        "missing_rate_years": missing_rate_years(local_today()) if filters.usd else [],
         "clusters": db.session.scalars(sa.select(Cluster).order_by(Cluster.status, Cluster.sort_order)).all(),
         "regions": region_choices(current_user),
         "owners": owner_choices_for_filter(current_user, Project),
@@ -54,8 +66,9 @@ def index():
         today=today,
         bulk_form=bulk_form,
         warnings=stalls_for(page.items),
+        sizes=size_labels(page.items, today),
         level_counts=level_counts(Project, filtered_projects(current_user, filters, today)),
-        **_filter_choices(),
+        **_filter_choices(filters),
     )
 
 
@@ -77,11 +90,12 @@ def board():
     return render_template(
         "projects/board.html",
         board=data,
+        sizes=size_labels([card for column in data.columns for card in column.cards], today),
         warnings=stalls_for(card for column in data.columns for card in column.cards),
         filters=filters,
         today=today,
         next_stage=NEXT_STAGE,
-        **_filter_choices(),
+        **_filter_choices(filters),
     )
 
 
@@ -89,5 +103,6 @@ def board():
 @require("project.view")
 def export():
     filters = ProjectFilters.from_args(request.args)
-    content = export_projects(project_query(current_user, filters, local_today()))
+    today = local_today()
+    content = export_projects(project_query(current_user, filters, today), today)
     return xlsx_response(content, f"项目清单-{local_today():%Y%m%d}.xlsx")

@@ -1,5 +1,6 @@
 """Reading the 项目清单: filtered, sorted, scoped lists, the stage board and the 要素保障 list."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -11,11 +12,32 @@ from werkzeug.datastructures import MultiDict
 from crm.core.identity import name_key
 from crm.core.listing import ListFilters, clamped_page, record_id
 from crm.core.permissions import scope_clause
+from crm.core.validation import YI_YUAN, AmountError
 from crm.extensions import db
-from crm.models import Problem, ProblemCategory, ProblemStatus, Project, ProjectStage, User
+from crm.models import (
+    PROJECT_TAGS,
+    CapitalType,
+    Problem,
+    ProblemCategory,
+    ProblemStatus,
+    Project,
+    ProjectStage,
+    ProjectType,
+    Sector,
+    User,
+)
+from crm.models.enums import tags_to_bits
+from crm.outcomes.rates import all_rates
+from crm.outcomes.sizes import SIZE_LABELS, at_least_class_sql, over_100m_usd_sql, rate_year_sql
 from crm.projects.stages import ORDER
 from crm.stall.filters import WARNING_FILTERS, warning_clause
 
+# 超亿美元 filter: value → (its label, the answer of over_100m_usd it selects)
+USD_FILTERS: dict[str, tuple[str, bool | None]] = {
+    "yes": ("是", True),
+    "no": ("否", False),
+    "unknown": ("未知（缺少汇率）", None),
+}
 OPEN_STAGES = [s for s in ProjectStage if not s.is_closed]
 BOARD_STAGES = ORDER  # 在谈 拟建 在建 建成投产: one column each
 COLLAPSED_STAGES = [ProjectStage.PAUSED, ProjectStage.STOPPED]  # shown as counts linking to the table
@@ -50,6 +72,32 @@ class ProjectFilters(ListFilters):
     landmark: bool = False
     overdue: bool = False
     warning: str = ""  # red, yellow or any (crm.stall.filters.WARNING_FILTERS)
+    # Outcomes (issue 15): 总投资 range in 亿元 as typed (read by the Amount rule), size class, 超亿美元,
+    # classification and tags (every tag ticked must be on the project).
+    inv_min: str = ""
+    inv_max: str = ""
+    size: str = ""  # a label of SIZE_LABELS: 总投资 ≥ its threshold
+    usd: str = ""  # USD_FILTERS
+    capital: str = ""
+    ptype: str = ""
+    sector: str = ""
+    tag: list[str] = field(default_factory=list)
+
+    def investment_range(self) -> tuple[Decimal | None, Decimal | None, list[str]]:
+        """The 总投资 bounds that apply, and why any typed bound doesn't (then that filter is left out)."""
+        bounds: list[Decimal | None] = []
+        messages = []
+        for text, name in ((self.inv_min, "总投资下限"), (self.inv_max, "总投资上限")):
+            try:
+                bounds.append(YI_YUAN.parse(text) if text else None)
+            except AmountError as error:
+                bounds.append(None)
+                messages.append(f"{name}“{text}”：{error}该条件未使用。")
+        low, high = bounds
+        if low is not None and high is not None and low > high:
+            messages.append(f"总投资下限 {low} 亿元大于上限 {high} 亿元，该条件未使用。")
+            return None, None, messages
+        return low, high, messages
 
     @classmethod
     def from_args(cls, args: MultiDict) -> "ProjectFilters":
@@ -65,8 +113,52 @@ class ProjectFilters(ListFilters):
             landmark=args.get("landmark") == "1",
             overdue=args.get("overdue") == "1",
             warning=args.get("warning", "") if args.get("warning") in WARNING_FILTERS else "",
+            inv_min=args.get("inv_min", "").strip()[:30],
+            inv_max=args.get("inv_max", "").strip()[:30],
+            size=_one_of(args, "size", SIZE_LABELS),
+            usd=_one_of(args, "usd", USD_FILTERS),
+            capital=_one_of(args, "capital", [m.value for m in CapitalType]),
+            ptype=_one_of(args, "ptype", [m.value for m in ProjectType]),
+            sector=_one_of(args, "sector", [m.value for m in Sector]),
+            tag=[t for t in PROJECT_TAGS if t in args.getlist("tag")],
             sort=args.get("sort", "updated") if args.get("sort") in SORTS else "updated",
         )
+
+
+def _one_of(args: MultiDict, name: str, allowed: Iterable[str]) -> str:
+    value = args.get(name, "")
+    return value if value in allowed else ""
+
+
+def _outcome_clauses(filters: ProjectFilters, today: date) -> list[sa.ColumnElement[bool]]:
+    """The outcome filters (issue 15) as SQL: the size rules' SQL form (crm.outcomes.sizes)."""
+    clauses = []
+    low, high, _ = filters.investment_range()
+    if low is not None:
+        clauses.append(Project.total_investment >= low)
+    if high is not None:
+        clauses.append(Project.total_investment <= high)
+    if filters.size:
+        clauses.append(at_least_class_sql(Project.total_investment, filters.size))
+    if filters.usd:
+        year = rate_year_sql(Project.signed_on, today)
+        answer = USD_FILTERS[filters.usd][1]
+        clauses.append(
+            over_100m_usd_sql(
+                Project.total_investment, Project.total_investment_usd, year, all_rates(), answer
+            )
+        )
+    for column, value in (
+        (Project.capital_type, filters.capital),
+        (Project.project_type, filters.ptype),
+        (Project.sector, filters.sector),
+    ):
+        if value:
+            clauses.append(column == value)
+    if filters.tag:
+        bits = tags_to_bits(filters.tag, PROJECT_TAGS)
+        clauses.append(Project.tag_bits.op("&")(bits) == bits)
+    return clauses
 
 
 def _filtered(stmt: sa.Select, user: User, filters: ProjectFilters, today: date) -> sa.Select:
@@ -94,7 +186,7 @@ def _filtered(stmt: sa.Select, user: User, filters: ProjectFilters, today: date)
         stmt = stmt.where(overdue_clause(today))
     if filters.warning:
         stmt = stmt.where(warning_clause(Project, filters.warning))
-    return stmt
+    return stmt.where(*_outcome_clauses(filters, today))
 
 
 def filtered_projects(user: User, filters: ProjectFilters, today: date) -> sa.Select:

@@ -1,8 +1,9 @@
 """项目清单 rules: creating and editing projects, converting a target company, problems."""
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from crm.core import history
@@ -12,14 +13,19 @@ from crm.core.permissions import in_scope
 from crm.core.validation import Invalid, check_version
 from crm.extensions import db
 from crm.models import (
+    PROJECT_TAGS,
+    CapitalType,
     ChainSegment,
     Cluster,
+    InvestorOrigin,
     Problem,
     ProblemCategory,
     ProblemStatus,
     ProjectStage,
+    ProjectType,
     Region,
     Role,
+    Sector,
     TargetCompany,
     TargetStatus,
     User,
@@ -34,7 +40,16 @@ AMOUNTS = [
     "expected_output",
     "expected_added_value",
     "land_area",
+    "total_investment_usd",
+    "registered_capital",
 ]
+# Classification (issue 15): field → (its vocabulary, its Chinese name); "" or None is 未填.
+CLASSIFICATIONS: dict[str, tuple[type[StrEnum], str]] = {
+    "capital_type": (CapitalType, "内外资"),
+    "investor_origin": (InvestorOrigin, "投资方来源"),
+    "project_type": (ProjectType, "项目类型"),
+    "sector": (Sector, "行业"),
+}
 TEXT_LIMITS = {
     "name": ("项目名称", 128),
     "company_name": ("项目单位", 128),
@@ -62,6 +77,13 @@ class ProjectInput:
     expected_output: Decimal | None = None
     expected_added_value: Decimal | None = None
     land_area: Decimal | None = None
+    total_investment_usd: Decimal | None = None  # 万美元, for 外资 projects
+    registered_capital: Decimal | None = None  # 万元
+    capital_type: str | None = None  # CLASSIFICATIONS' values, or None
+    investor_origin: str | None = None
+    project_type: str | None = None
+    sector: str | None = None
+    tags: list[str] = field(default_factory=list)  # PROJECT_TAGS
     planned_start_on: date | None = None
     planned_completion_on: date | None = None
     leader_name: str = ""
@@ -70,11 +92,17 @@ class ProjectInput:
     description: str = ""
 
     def cleaned(self) -> "ProjectInput":
-        """Text stripped."""
+        """Text stripped, an empty classification None, tags once each in PROJECT_TAGS' order."""
         values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         for name, value in values.items():
             if isinstance(value, str):
                 values[name] = value.strip()
+        for name in CLASSIFICATIONS:
+            values[name] = values[name] or None
+        tags = [t.strip() for t in self.tags]
+        values["tags"] = [t for t in PROJECT_TAGS if t in tags] + [
+            t for t in dict.fromkeys(tags) if t not in PROJECT_TAGS
+        ]
         return ProjectInput(**values)
 
 
@@ -103,6 +131,13 @@ def project_problems(data: ProjectInput, actor: User, existing: Project | None =
         value = getattr(data, name)
         if value is not None and value < 0:
             problems[name] = "不能为负数。"
+    for name, (vocabulary, label) in CLASSIFICATIONS.items():
+        value = getattr(data, name)
+        if value is not None and value not in {m.value for m in vocabulary}:
+            problems[name] = f"未知的{label}“{value}”（可选：{'、'.join(m.value for m in vocabulary)}）。"
+    unknown = [t for t in data.tags if t not in PROJECT_TAGS]
+    if unknown:
+        problems["tags"] = f"未知的项目标签：{'、'.join(unknown)}（可选：{'、'.join(PROJECT_TAGS)}）。"
     if (
         data.fixed_asset_investment
         and data.total_investment
@@ -129,6 +164,8 @@ def _column_values(data: ProjectInput) -> dict[str, Any]:
     values["region"] = db.session.get(Region, data.region_id or cluster.region_id)
     values["segment"] = db.session.get(ChainSegment, data.segment_id) if data.segment_id else None
     del values["region_id"], values["segment_id"]
+    for name, (vocabulary, _) in CLASSIFICATIONS.items():
+        values[name] = vocabulary(values[name]) if values[name] else None
     return values
 
 
@@ -171,6 +208,20 @@ def update_project(
     return changed
 
 
+DOMESTIC_COUNTRIES = ("", "中国", "中国大陆", "中国内地")
+
+
+def classification_from_target(target: TargetCompany) -> dict[str, Any]:
+    """What the company's own data says of the project's classification, and nothing more: its honours
+    that are project tags (世界500强, 上市公司, 专精特新), and 外资 / 境外 when its country is not 中国.
+    The project's fields stay editable; what the data doesn't say stays 未填."""
+    values: dict[str, Any] = {"tags": [t for t in PROJECT_TAGS if t in target.honours]}
+    if (target.country or "").strip() not in DOMESTIC_COUNTRIES:
+        values["capital_type"] = CapitalType.FOREIGN.value
+        values["investor_origin"] = InvestorOrigin.OVERSEAS.value
+    return values
+
+
 def convert_target(
     target: TargetCompany, actor: User, name: str, total_investment: Decimal | None, version: int | str | None
 ) -> Project:
@@ -186,6 +237,7 @@ def convert_target(
         segment_id=target.segment_id,
         owner_id=target.owner_id,
         total_investment=total_investment if total_investment is not None else target.intended_investment,
+        **classification_from_target(target),
     )
     owner = target.owner
     project = create_project(

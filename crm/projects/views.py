@@ -19,6 +19,7 @@ from crm.models import Problem, User
 from crm.models.projects import Milestone, Project
 from crm.outcomes.forms import FundDeleteForm, FundEntryForm
 from crm.outcomes.funds import ledger_of
+from crm.outcomes.rates import size_labels
 from crm.projects import bp
 from crm.projects.forms import MilestoneForm, ProblemForm, ProblemStatusForm, ProjectForm, StageForm
 from crm.projects.services import ProjectInput, add_milestone, create_project, update_project
@@ -30,6 +31,7 @@ INPUT_FIELDS = [
     "name", "company_name", "cluster_id", "region_id", "segment_id", "is_landmark", "total_investment",
     "fixed_asset_investment", "foreign_capital", "expected_output", "expected_added_value", "land_area",
     "planned_start_on", "planned_completion_on", "leader_name", "responsible_unit", "action_plan", "description",
+    "total_investment_usd", "registered_capital", "capital_type", "investor_origin", "project_type", "sector", "tags",
 ]  # fmt: skip
 
 
@@ -56,6 +58,7 @@ def _input_from(form: ProjectForm, owner_id: int | None = None) -> ProjectInput:
     values = {name: getattr(form, name).data for name in INPUT_FIELDS}
     for name in ("name", "company_name", "leader_name", "responsible_unit", "action_plan", "description"):
         values[name] = values[name] or ""
+    values["tags"] = values["tags"] or []
     return ProjectInput(owner_id=owner_id, **values)
 
 
@@ -123,6 +126,7 @@ def render_detail(project: Project, status: int = 200, **forms: FlaskForm) -> tu
             next_stages=offered_moves(project, current_user),
             follow_up_limit=follow_up_limit(project),
             stall=stalls_for([project]).get(("project", project.id)),
+            size=size_labels([project], local_today())[project.id],
             today=local_today(),
         ),
         status,

@@ -26,24 +26,35 @@ from sqlalchemy.orm import QueryableAttribute
 
 from crm.extensions import db
 from crm.models import (
+    PROJECT_TAGS,
     CapitalType,
     Cluster,
     FollowUp,
     HistoryEntry,
+    InvestorOrigin,
     Item,
     Problem,
     ProblemStatus,
     Project,
     ProjectStage,
+    ProjectType,
     Region,
+    Sector,
     TargetCompany,
     TargetStatus,
 )
-from crm.models.enums import PROJECT_TAGS, tags_to_bits
+from crm.models.enums import bits_to_tags, tags_to_bits
 from crm.reports.scope import ReportScope
 
 MODELS: dict[str, type[Item]] = {"target": TargetCompany, "project": Project}
 STATUS_FIELD = {"target": "status", "project": "stage"}
+CLASSIFICATION_FIELDS = {
+    "capital_type": CapitalType,
+    "investor_origin": InvestorOrigin,
+    "project_type": ProjectType,
+    "sector": Sector,
+}
+PROJECT_AMOUNTS = ("total_investment_usd", "foreign_capital", "registered_capital")
 # Stages a project "reaches" for the weekly progress: first signing, first start, completion.
 REACHED = {
     "signed": ("拟建", "在建", "建成投产"),
@@ -80,10 +91,19 @@ class ItemState:
     actual_start_on: date | None = None
     planned_completion_on: date | None = None
     actual_completion_on: date | None = None
-    # what the outcome indicators read (crm.reports.outcomes)
+    # Classification and the amounts size classes and 超亿美元 read (issue 15), rewound like the rest.
     capital_type: CapitalType | None = None
-    total_investment_usd: Decimal | None = None
+    investor_origin: InvestorOrigin | None = None
+    project_type: ProjectType | None = None
+    sector: Sector | None = None
     tag_bits: int = 0
+    total_investment_usd: Decimal | None = None
+    foreign_capital: Decimal | None = None
+    registered_capital: Decimal | None = None
+
+    @property
+    def tags(self) -> list[str]:
+        return bits_to_tags(self.tag_bits or 0, PROJECT_TAGS)
 
     @property
     def status_since(self) -> datetime:
@@ -175,9 +195,9 @@ def _columns(model: type[Item]) -> list[sa.ColumnElement[Any] | QueryableAttribu
             "actual_start_on",
             "planned_completion_on",
             "actual_completion_on",
-            "capital_type",
-            "total_investment_usd",
+            *CLASSIFICATION_FIELDS,
             "tag_bits",
+            *PROJECT_AMOUNTS,
         ]
         return [getattr(model, n) for n in common + extra] + [
             Project.stage.label("status"),
@@ -200,6 +220,8 @@ def _value_from_history(
     if field_name == "owner_id":
         return ref
     if text is None:
+        if field_name in ("tags", "tag_bits"):
+            return 0
         return "" if field_name in ("name", "leader_name", "responsible_unit", "company_name") else None
     if field_name == "status":
         return TargetStatus(text)
@@ -209,16 +231,18 @@ def _value_from_history(
         return text == "True"
     if field_name in ("region", "cluster"):
         return names[field_name].get(text)
+    if field_name in CLASSIFICATION_FIELDS:
+        return CLASSIFICATION_FIELDS[field_name](text)
+    if field_name == "tags":
+        return tags_to_bits([t for t in text.split("、") if t in PROJECT_TAGS], PROJECT_TAGS)
+    if field_name in PROJECT_AMOUNTS:
+        return Decimal(text)
     if field_name.endswith("_on"):
         return date.fromisoformat(text)
-    if field_name.endswith(("investment", "investment_usd")):
+    if field_name.endswith("investment"):
         return Decimal(text)
-    if field_name == "capital_type":
-        return CapitalType(text)
     if field_name == "tag_bits":
         return int(text)
-    if field_name == "tags":  # the tags as a list (crm.core.history.as_text joins them with 、)
-        return tags_to_bits(text.split("、"), PROJECT_TAGS)
     return text
 
 
@@ -241,10 +265,10 @@ REWOUND_FIELDS = (
     "actual_start_on",
     "planned_completion_on",
     "actual_completion_on",
-    "capital_type",
-    "total_investment_usd",
-    "tag_bits",
+    *CLASSIFICATION_FIELDS,
     "tags",
+    "tag_bits",
+    *PROJECT_AMOUNTS,
 )
 
 

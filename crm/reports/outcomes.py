@@ -25,13 +25,13 @@ from crm.models import (
     PROJECT_TAGS,
     CapitalType,
     Currency,
-    ExchangeRate,
     FundEntry,
     FundKind,
     Indicator,
     Region,
 )
 from crm.outcomes.funds import standing_at
+from crm.outcomes.rates import rate_for
 from crm.outcomes.sizes import over_100m_usd, threshold_of
 from crm.outcomes.targets import Key, targets_at
 from crm.reports import asof
@@ -130,11 +130,6 @@ class Tally:
 
 def _yi(wan: Decimal) -> Decimal:
     return (wan / WAN_PER_YI).quantize(CENT, ROUND_HALF_UP)
-
-
-def rate_for(year: int) -> Decimal | None:
-    """人民币 per 美元 for year, or None. (A stand-in until crm.outcomes.rates.rate_for lands.)"""
-    return db.session.scalar(sa.select(ExchangeRate.cny_per_usd).where(ExchangeRate.year == year))
 
 
 def tallies(scope: ReportScope, at: datetime, zone: ZoneInfo) -> dict[int, Tally]:

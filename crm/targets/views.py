@@ -27,7 +27,7 @@ from crm.extensions import db
 from crm.followups.services import follow_up_limit, follow_ups_for, save_from_form
 from crm.models import Cluster, Project, TargetCompany, User
 from crm.projects.forms import ConvertForm
-from crm.projects.services import convert_target
+from crm.projects.services import classification_from_target, convert_target
 from crm.stall.badges import stalls_for
 from crm.stall.filters import WARNING_FILTERS, level_counts
 from crm.targets import bp
@@ -291,4 +291,5 @@ def convert(target_id: int) -> ResponseReturnValue:
         if was_open and (converted := _converted_project(target)):  # converted meanwhile by another request
             flash(f"该企业已转为项目“{converted.name}”，未重复转换。", "info")
             return redirect(url_for("projects.detail", project_id=converted.id))
-    return render_template("targets/convert.html", form=form, target=target)
+    carried = classification_from_target(target)
+    return render_template("targets/convert.html", form=form, target=target, carried=carried)
