@@ -31,8 +31,8 @@ from crm.models import (
     Region,
 )
 from crm.outcomes.funds import standing_at
-from crm.outcomes.rates import rate_for
-from crm.outcomes.sizes import over_100m_usd, threshold_of
+from crm.outcomes.rates import all_rates
+from crm.outcomes.sizes import over_100m_usd, rate_year, threshold_of
 from crm.outcomes.targets import Key, targets_at
 from crm.reports import asof
 from crm.reports.asof import ItemState
@@ -67,9 +67,14 @@ class EventTally:
     fifty: Count = field(default_factory=Count)
     usd: Count = field(default_factory=Count)
     fortune: Count = field(default_factory=Count)
-    usd_unknown: bool = False  # a project's 超亿美元 needed the year's rate, which is missing
+    # the years whose missing rate left a project's 超亿美元 unknown
+    missing_rates: set[int] = field(default_factory=set)
 
-    def add(self, state: ItemState, rate: Decimal | None) -> None:
+    @property
+    def usd_unknown(self) -> bool:
+        return bool(self.missing_rates)
+
+    def add(self, state: ItemState, rate: Decimal | None, rate_year: int) -> None:
         self.all.add(state)
         investment = state.total_investment
         if investment is not None and investment >= TEN_YI:
@@ -80,7 +85,7 @@ class EventTally:
         if over:
             self.usd.add(state)
         elif over is None and investment is not None:
-            self.usd_unknown = True
+            self.missing_rates.add(rate_year)
         if state.tag_bits & FORTUNE_500:
             self.fortune.add(state)
 
@@ -88,7 +93,7 @@ class EventTally:
         for name in ("all", "ten", "fifty", "usd", "fortune"):
             mine, theirs = getattr(self, name), getattr(other, name)
             mine.count, mine.total = mine.count + theirs.count, mine.total + theirs.total
-        self.usd_unknown = self.usd_unknown or other.usd_unknown
+        self.missing_rates |= other.missing_rates
 
 
 @dataclass
@@ -136,17 +141,21 @@ def tallies(scope: ReportScope, at: datetime, zone: ZoneInfo) -> dict[int, Tally
     """Each region's tally of the scope's year so far at `at` (the year of at's local date)."""
     day = local_date(at, zone)
     first = date(day.year, 1, 1)
-    rate = rate_for(day.year)
+    rates = all_rates()
+    rate = rates.get(day.year)  # funds arriving this year are converted at this year's rate
     projects = asof.projects_at(at, scope)
     found: dict[int, Tally] = defaultdict(Tally)
     for state in projects:
+        # 超亿美元 is the project's own size: at its signing year's rate, as on the lists (crm.outcomes.sizes)
+        own_year = rate_year(state.signed_on, day)
+        own_rate = rates.get(own_year)
         for kind, on in (
             ("signed", state.signed_on),
             ("started", state.actual_start_on),
             ("completed", state.actual_completion_on),
         ):
             if on is not None and first <= on <= day:
-                found[state.region_id].events[kind].add(state, rate)
+                found[state.region_id].events[kind].add(state, own_rate, own_year)
     rows = db.session.execute(
         sa.select(FundEntry.project_id, FundEntry.currency, FundEntry.kind, sa.func.sum(FundEntry.amount))
         .where(standing_at(at), FundEntry.arrived_on >= first, FundEntry.arrived_on <= day)
@@ -270,8 +279,9 @@ def year_earlier(at: datetime, zone: ZoneInfo) -> datetime:
         return local.replace(year=local.year - 1, day=28)
 
 
-def _line(label: str, tally: EventTally, year: int) -> OutcomeLine:
-    usd = f"缺少{year}年汇率" if tally.usd_unknown else f"{tally.usd.count} 个"
+def _line(label: str, tally: EventTally) -> OutcomeLine:
+    years = "、".join(str(y) for y in sorted(tally.missing_rates))
+    usd = f"缺少{years}年汇率" if tally.usd_unknown else f"{tally.usd.count} 个"
     return OutcomeLine(
         f"{label} {tally.all.count} 个、总投资 {tally.all.total:.2f} 亿元，"
         f"其中10亿元以上 {tally.ten.count} 个、超亿美元 {usd}、世界500强 {tally.fortune.count} 个"
@@ -306,7 +316,7 @@ def build(scope: ReportScope, at: datetime, zone: ZoneInfo) -> Outcomes:
                 change(actual, before.value(indicator), year - 1),
             )
         )
-    lines = [_line(label, now.events[kind], year) for kind, label in EVENTS]
+    lines = [_line(label, now.events[kind]) for kind, label in EVENTS]
     ranking = _ranking(by_region, targets, year) if region_id is None and scope.cluster_id is None else []
     return Outcomes(year, day, progress, rows, lines, ranking)
 
