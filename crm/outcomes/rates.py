@@ -24,11 +24,6 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
 
-def rate_for(year: int) -> Decimal | None:
-    """The year's rate, or None when an admin has not entered it."""
-    return db.session.scalar(sa.select(ExchangeRate.cny_per_usd).where(ExchangeRate.year == year))
-
-
 def all_rates() -> dict[int, Decimal]:
     """Every year's rate in one query (lists and filters look many projects up)."""
     return dict(db.session.execute(sa.select(ExchangeRate.year, ExchangeRate.cny_per_usd)).tuples().all())
