@@ -15,7 +15,7 @@ Targets 2026: 全市 签约 10 (3/10 = 30.0%), 实际使用外资 3.00 (0.90/3 =
 
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import docx
@@ -260,7 +260,7 @@ def test_bad_target_changes_nothing_and_says_why(year, app, auth, client):
     assert value == Decimal(10)
 
 
-def test_a_past_week_keeps_the_targets_of_its_time(year, app, auth, client):
+def test_a_past_week_keeps_the_targets_of_its_time(year, app, auth, client, monkeypatch):
     auth.login(role="admin")
     client.post(
         "/reports/targets",
@@ -268,22 +268,24 @@ def test_a_past_week_keeps_the_targets_of_its_time(year, app, auth, client):
     )
     html = client.get(f"/reports/weekly?week={WEEK}").get_data(as_text=True)
     assert SIGNED_ROW in _cells(html)  # 签约 10 still, though removed (未设) today
+    # The dashboard as it stood on 1 December 2026 (Beijing) — before the target was removed, whenever
+    # the suite runs: 335 of 365 days gone; 签约 A, B, C, D = 4 of the target 10 then in force; 1 last year.
+    monkeypatch.setattr(
+        "crm.reports.dashboard_views.datetime", _frozen(jiaxing_at_utc(date(2026, 12, 1), 10))
+    )
     dashboard = client.get("/reports/dashboard").get_data(as_text=True)
-    today = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
-    if today.year == 2026:
-        signed = [row for row in _cells(dashboard) if row and row[0] == "签约项目数"][0]
-        first = date(2026, 1, 1)
-        progress = Decimal((today - first).days + 1) * 100 / 365
-        assert signed == [
-            "签约项目数",
-            "个",
-            "4",
-            "未设",
-            "未设",
-            f"{progress.quantize(Decimal('0.1'), 'ROUND_HALF_UP')}%",
-            "+300.0%",
-        ]
-    assert "目标任务进展" in dashboard
+    signed = [row for row in _cells(dashboard) if row and row[0] == "签约项目数"][0]
+    assert signed == ["签约项目数", "个", "4", "10", "40.0%", "91.8%", "+300.0%"]
+    assert "2026年1月1日至12月1日，序时进度 91.8%" in dashboard
+
+
+def _frozen(moment: datetime) -> type[datetime]:
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    return Frozen
 
 
 def test_no_targets_show_as_not_set_never_zero(app, auth, client):
