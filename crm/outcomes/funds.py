@@ -256,17 +256,22 @@ class FundTotal:
         return f"{self.kind.value} {self.amount:,.2f} {UNITS[self.currency]}"
 
 
-def totals_for(project_ids: Iterable[int]) -> dict[int, list[FundTotal]]:
-    """累计到资 of each project (standing entries summed per 口径 and currency), in one query.
+def totals_for(project_ids: Iterable[int] | sa.Select) -> dict[int, list[FundTotal]]:
+    """累计到资 of each project (standing entries summed per 口径 and currency), in one query; the
+    projects given by id, or by a SELECT of their ids (an export's whole filtered list).
 
     USD and RMB are never added together here: that needs the year's exchange rate.
     """
-    ids = sorted(set(project_ids))
-    if not ids:
-        return {}
+    if isinstance(project_ids, sa.Select):
+        which: sa.ColumnElement[bool] = FundEntry.project_id.in_(project_ids)
+    else:
+        ids = sorted(set(project_ids))
+        if not ids:
+            return {}
+        which = FundEntry.project_id.in_(ids)
     rows = db.session.execute(
         sa.select(FundEntry.project_id, FundEntry.kind, FundEntry.currency, sa.func.sum(FundEntry.amount))
-        .where(FundEntry.project_id.in_(ids), standing_now())
+        .where(which, standing_now())
         .group_by(FundEntry.project_id, FundEntry.kind, FundEntry.currency)
     ).all()
     kinds, currencies = list(FundKind), list(Currency)

@@ -10,6 +10,7 @@ from crm.core.exports import Column, Sheet, write_xlsx
 from crm.core.timeutil import local_zone
 from crm.extensions import db
 from crm.models import Project
+from crm.outcomes.funds import FundTotal, totals_for, totals_text
 from crm.outcomes.rates import all_rates, size_labels
 from crm.projects.services import CLASSIFICATIONS
 
@@ -29,6 +30,7 @@ COLUMNS = [
     Column("总投资（万美元）", 14, "amount"),
     Column("合同外资（万美元）", 14, "amount"),
     Column("注册资本（万元）", 14, "amount"),
+    Column("累计到资", 30),
     Column("内外资", 10),
     Column("投资方来源", 10),
     Column("项目类型", 10),
@@ -54,7 +56,7 @@ COLUMNS = [
 ]
 
 
-def _row(p: Project, rates: dict[int, Decimal], today: date) -> list:
+def _row(p: Project, rates: dict[int, Decimal], funds: dict[int, list[FundTotal]], today: date) -> list:
     sizes = size_labels([p], today, rates)[p.id]
     return [
         p.name,
@@ -72,6 +74,7 @@ def _row(p: Project, rates: dict[int, Decimal], today: date) -> list:
         p.total_investment_usd,
         p.foreign_capital,
         p.registered_capital,
+        totals_text(funds.get(p.id, [])),
         *(getattr(p, name).value if getattr(p, name) else "" for name in CLASSIFICATIONS),
         "、".join(p.tags),
         p.expected_output,
@@ -98,5 +101,6 @@ def export_projects(query: sa.Select, today: date) -> bytes:
     """Every row of query (already scoped, filtered and sorted) as .xlsx; size classes as of today."""
     query = query.options(joinedload(Project.segment)).execution_options(yield_per=500)
     rates = all_rates()
-    rows = (_row(project, rates, today) for project in db.session.scalars(query))
+    funds = totals_for(query.with_only_columns(Project.id).order_by(None))
+    rows = (_row(project, rates, funds, today) for project in db.session.scalars(query))
     return write_xlsx([Sheet("项目清单", COLUMNS, rows)], local_zone())

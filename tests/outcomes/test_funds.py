@@ -1,12 +1,14 @@
 """到资台账 (issue 15 point 1): the rules of an entry, corrections that keep the original, deletions that
 keep the row, 累计到资 on the project page, the ledger as of a past moment, and who may record."""
 
+import io
 import re
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from crm.core.validation import Conflict, Invalid
 from crm.extensions import db
@@ -443,3 +445,23 @@ def test_every_label_on_the_project_page_names_one_field(app, auth, client):
     ids = re.findall(r'\sid="([^"]+)"', html)
     for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', html):
         assert ids.count(target) == 1, f"label for={target!r} matches {ids.count(target)} elements"
+
+
+def test_the_project_export_carries_each_projects_standing_funds(app, auth, client):
+    """累计到资 in the .xlsx: standing entries per 口径 and currency; a replaced one counts no more."""
+    head = auth.login(role="head", scope="全市")
+    funded = make_project(app, head, stage="拟建", name="到资导出甲项目")
+    make_project(app, head, stage="拟建", name="到资导出乙项目")
+    today = date(2026, 6, 1)
+    with app.app_context():
+        actor, project = db.session.get(User, head), db.session.get(Project, funded)
+        record_entry(project, FundInput(date(2026, 4, 1), "人民币", "1200", "实到内资"), actor, today)
+        wrong = record_entry(project, FundInput(date(2026, 5, 1), "美元", "50", "实际使用外资"), actor, today)
+        correct_entry(wrong, FundInput(date(2026, 5, 1), "美元", "80", "实际使用外资"), actor, today)
+        db.session.commit()
+    sheet = load_workbook(io.BytesIO(client.get("/projects/export.xlsx").data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    column = rows[0].index("累计到资")
+    shown = {row[0]: row[column] for row in rows[1:]}
+    assert shown["到资导出甲项目"] == "实到内资 1,200.00 万元；实际使用外资 80.00 万美元"
+    assert shown["到资导出乙项目"] == "暂无"
