@@ -51,7 +51,7 @@ from crm.reports.weekly import (
 )
 from crm.reports.weeks import IsoWeek
 
-FORMAT = 2  # raise when WeeklySummary or what build() computes changes: older rows are then rebuilt
+FORMAT = 3  # raise when WeeklySummary or what build() computes changes: older rows are then rebuilt
 IN_PROGRESS_FOR = timedelta(minutes=5)
 # Decoding thousands of rows costs more than the page: each process also keeps the last few it read.
 DECODED_KEPT = 8

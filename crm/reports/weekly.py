@@ -27,6 +27,8 @@ from crm.models import (
     TargetStatus,
     User,
 )
+from crm.outcomes.rates import all_rates
+from crm.outcomes.sizes import over_100m_usd, rate_year, threshold_of
 from crm.reports import asof, outcomes
 from crm.reports.asof import ItemState, Snapshot
 from crm.reports.outcomes import IndicatorRow, OutcomeLine, RankRow
@@ -35,6 +37,7 @@ from crm.reports.weeks import IsoWeek
 from crm.stall.rules import RED, YELLOW, Rule, Rules, calendar_for, evaluate
 
 KIND_LABELS = {"target": "招商企业", "project": "项目"}
+TEN_YI = threshold_of("10亿元以上")
 EVENT_KINDS = {
     "new_target": "新增招商企业",
     "new_project": "新增项目",
@@ -78,6 +81,9 @@ class Event:
     on: date | None  # the event's own date: 签约日期, 实际开工, 实际竣工投产; creation day for new items
     investment: Decimal | None
     recorded_on: date  # the day it was entered (Asia/Shanghai), which puts it in this week
+    # a project's size classes as it stood: "10亿元以上、超亿美元、世界500强" (any of them; 超亿美元未知
+    # when the rate of its signing year is missing) — the 其中 of the week's counts
+    sizes: str = ""
 
     @property
     def kind_label(self) -> str:
@@ -262,6 +268,8 @@ def _local_day(moment: datetime, week: IsoWeek) -> date:
 def _events(
     week: IsoWeek, targets: Snapshot, projects: Snapshot, people: People, places: dict[str, dict[int, str]]
 ) -> list[Event]:
+    rates = all_rates()
+
     def event(
         kind: str, state: ItemState, on: date | None, investment: Decimal | None, recorded: datetime
     ) -> Event:
@@ -274,6 +282,7 @@ def _events(
             on,
             investment,
             _local_day(recorded, week),
+            _sizes(state, rates, week.sunday) if state.entity_type == "project" else "",
         )
 
     found = []
@@ -298,6 +307,18 @@ def _events(
                 found.append(event(kind, state, on, investment, moment))
     order = list(EVENT_KINDS)
     return sorted(found, key=lambda e: (order.index(e.kind), e.recorded_on, e.name))
+
+
+def _sizes(state: ItemState, rates: dict[int, Decimal], day: date) -> str:
+    """The 其中 classes of a project (the same rules as the lists and 目标任务进展)."""
+    total = state.total_investment
+    over = over_100m_usd(total, state.total_investment_usd, rates.get(rate_year(state.signed_on, day)))
+    found = [
+        "10亿元以上" if total is not None and total >= TEN_YI else "",
+        "超亿美元" if over else "超亿美元未知" if over is None and total is not None else "",
+        "世界500强" if "世界500强" in state.tags else "",
+    ]
+    return "、".join(label for label in found if label)
 
 
 def _landmarks(projects: Snapshot, people: People) -> list[Landmark]:
@@ -401,9 +422,17 @@ def _figures(summary: WeeklySummary, targets: Snapshot, projects: Snapshot) -> l
     ):
         figures.append(Figure(f"　{stage.value}项目", stages[stage], "个"))
         figures.append(Figure(f"　{stage.value}项目总投资", invested[stage], "亿元"))
-    figures += [
-        Figure(f"本周{label}", len(summary.events_of(kind)), "") for kind, label in EVENT_KINDS.items()
-    ]
+    figures.append(Figure("本周新增招商企业", len(summary.events_of("new_target")), "家"))
+    figures.append(Figure("本周新增项目", len(summary.events_of("new_project")), "个"))
+    for kind in ("signed", "started", "completed"):  # each count with its investment and its 其中
+        label, events = EVENT_KINDS[kind], summary.events_of(kind)
+        figures.append(Figure(f"本周{label}", len(events), "个"))
+        amount = sum((e.investment or Decimal(0) for e in events), Decimal("0.00"))
+        figures.append(Figure("　签约投资额" if kind == "signed" else f"　{label}项目总投资", amount, "亿元"))
+        for size in ("10亿元以上", "超亿美元", "世界500强"):
+            figures.append(Figure(f"　其中{size}", sum(size in e.sizes.split("、") for e in events), "个"))
+        if unknown := sum("超亿美元未知" in e.sizes.split("、") for e in events):
+            figures.append(Figure("　超亿美元未知（缺少签约年度汇率）", unknown, "个"))
     figures.append(Figure("红灯", levels[RED], "项"))
     figures.append(Figure("黄灯", levels[YELLOW], "项"))
     figures.append(Figure("待协调的要素保障问题", len(summary.problems), "个"))

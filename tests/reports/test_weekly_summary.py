@@ -38,6 +38,23 @@ def test_week_46_overview_and_progress(app, story):
     assert values["拟建项目"] == 0 and values["建成投产项目"] == 0
     assert (values["本周新增招商企业"], values["本周新增项目"], values["本周签约"]) == (1, 0, 0)
     assert (values["本周开工"], values["本周竣工投产"]) == (1, 0)
+    # each count with its investment and 其中: 甲芯 (10.10 亿元) is 10亿元以上; no rate for 超亿美元
+    labels = [(f.label, f.value, f.unit) for f in summary.figures]
+    started = labels.index(("本周开工", 1, "个"))
+    assert labels[started + 1 : started + 6] == [
+        ("　开工项目总投资", Decimal("10.10"), "亿元"),
+        ("　其中10亿元以上", 1, "个"),
+        ("　其中超亿美元", 0, "个"),
+        ("　其中世界500强", 0, "个"),
+        ("　超亿美元未知（缺少签约年度汇率）", 1, "个"),
+    ]
+    signed = labels.index(("本周签约", 0, "个"))
+    assert labels[signed + 1 : signed + 5] == [
+        ("　签约投资额", Decimal("0.00"), "亿元"),
+        ("　其中10亿元以上", 0, "个"),
+        ("　其中超亿美元", 0, "个"),
+        ("　其中世界500强", 0, "个"),
+    ]
     assert (values["红灯"], values["黄灯"], values["待协调的要素保障问题"]) == (0, 2, 0)
     assert [(e.kind, e.name, e.on, e.officer) for e in summary.events] == [
         ("new_target", "南湖丙材料有限公司", date(2026, 11, 10), "王专员"),
