@@ -4,6 +4,7 @@ Users and logins, records made through the same services the app uses, the dated
 reminder and weekly-summary tests build on, statement counting, and the browser journeys' steps.
 """
 
+import hashlib
 import re
 import threading
 from collections.abc import Callable
@@ -671,3 +672,32 @@ def log_out(page: Page) -> None:
 def nav_link(page: Page, name: str):
     """A link in the top navigation bar."""
     return page.locator("nav.navbar").get_by_role("link", name=name, exact=True)
+
+
+# --- what a refused request must leave unchanged ----------------------------------------------------------
+
+# A refusal is audited (the one change it may make); a weekly summary read may keep a built copy.
+UNWATCHED_TABLES = frozenset({"audit_event", "report_cache"})
+
+
+def digest() -> dict[str, object]:
+    """Per table (but UNWATCHED_TABLES), something that changes whenever a row of it is written.
+
+    SQLite: a hash of every row. PostgreSQL: the rows this transaction has inserted, updated and
+    deleted so far (pg_stat_xact_user_tables) — one query instead of reading every table, and even
+    a write a savepoint undid counts. That needs the test's one transaction (not real_commits).
+    """
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            ongoing = conn.scalar(sa.text("SELECT now() < statement_timestamp()"))
+            assert ongoing, "digest() on PostgreSQL needs the test's one transaction (not real_commits)"
+            rows = conn.execute(
+                sa.text("SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables")
+            )
+            return {name: counts for name, *counts in rows if name not in UNWATCHED_TABLES}
+        hashes: dict[str, object] = {}
+        for table in db.metadata.sorted_tables:
+            if table.name not in UNWATCHED_TABLES:
+                found = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
+                hashes[table.name] = hashlib.sha256(repr(found).encode()).hexdigest()
+        return hashes

@@ -15,8 +15,8 @@ import pytest
 from crm import create_app
 from crm.core.timeutil import local_today
 from crm.extensions import db
-from tests.factories import PASSWORD, cluster_id
-from tests.test_route_walk import SKIPPED, build_world, digest, url_variants
+from tests.factories import PASSWORD, cluster_id, digest
+from tests.test_route_walk import SKIPPED, build_world, url_variants
 
 CSRF_MESSAGE = "页面已过期或表单校验失败，请刷新页面后重新提交。"
 
