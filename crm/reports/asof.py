@@ -30,6 +30,7 @@ from crm.models import (
     CapitalType,
     Cluster,
     FollowUp,
+    FundEntry,
     HistoryEntry,
     InvestorOrigin,
     Item,
@@ -153,11 +154,28 @@ def snapshot(kind: str, at: datetime, scope: ReportScope) -> Snapshot:
     return result
 
 
-def projects_at(at: datetime, scope: ReportScope) -> Snapshot:
+EVENT_DATES = ("signed_on", "actual_start_on", "actual_completion_on")
+
+
+def projects_at(at: datetime, scope: ReportScope, since: date | None = None) -> Snapshot:
     """The projects in scope at `at` with their fields rewound, without follow-ups or stage starts:
-    what the outcome indicators read (crm.reports.outcomes), a few statements however many there are."""
+    what the outcome indicators read (crm.reports.outcomes), a few statements however many there are.
+
+    With since, only the projects that may matter to a year from that day: a 签约/开工/竣工 date on or
+    after it (now, or as it stood at `at` — a date changed later is in the history), or 到资 arriving
+    on or after it. Everything else is left unread."""
     names = {"region": _ids_by_name(Region), "cluster": _ids_by_name(Cluster)}
-    rows = db.session.execute(sa.select(*_columns(Project)).where(_candidates("project", at, scope)))
+    which = _candidates("project", at, scope)
+    if since is not None:
+        redated = sa.select(HistoryEntry.entity_id).where(
+            HistoryEntry.entity_type == "project",
+            HistoryEntry.field.in_(EVENT_DATES),
+            HistoryEntry.created_at > at,
+        )
+        funded = sa.select(FundEntry.project_id).where(FundEntry.arrived_on >= since)
+        dated = [getattr(Project, name) >= since for name in EVENT_DATES]
+        which = sa.and_(which, sa.or_(*dated, Project.id.in_(redated), Project.id.in_(funded)))
+    rows = db.session.execute(sa.select(*_columns(Project)).where(which))
     states = {row["id"]: dict(row) for row in rows.mappings()}
     _rewind("project", states, at, names)
     result = Snapshot(at)

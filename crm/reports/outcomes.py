@@ -143,7 +143,7 @@ def tallies(scope: ReportScope, at: datetime, zone: ZoneInfo) -> dict[int, Tally
     first = date(day.year, 1, 1)
     rates = all_rates()
     rate = rates.get(day.year)  # funds arriving this year are converted at this year's rate
-    projects = asof.projects_at(at, scope)
+    projects = asof.projects_at(at, scope, since=first)
     found: dict[int, Tally] = defaultdict(Tally)
     for state in projects:
         # 超亿美元 is the project's own size: at its signing year's rate, as on the lists (crm.outcomes.sizes)

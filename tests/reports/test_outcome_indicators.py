@@ -294,3 +294,33 @@ def test_no_targets_show_as_not_set_never_zero(app, auth, client):
     rows = [row for row in _cells(html) if len(row) == 7 and row[0] in {i.value for i in Indicator}]
     assert len(rows) == 8 and all(row[3] == "未设" and row[4] == "未设" for row in rows)
     assert "0.0%" not in "".join(row[4] for row in rows)
+
+
+def test_older_projects_count_by_what_happened_in_the_year_as_it_stood(year, app):
+    """Only projects with a date or 到资 in the year are read — but all of those, as they stood at T:
+    E (signed 2025) received 1.00 亿元 in April 2026; F was signed in April 2026 as of the week, and
+    its date was moved back to 2025 only after the week."""
+    from crm.core.timeutil import BUREAU_ZONE
+    from crm.reports.outcomes import build
+    from crm.reports.scope import ReportScope
+
+    officer = make_user(app, "officer", "全市")
+    with app.app_context():
+        e = _project(
+            "项目E", "嘉善县", officer, LAST_YEAR, total_investment=Decimal(2), signed_on=date(2025, 6, 1)
+        )
+        _fund(e, date(2026, 4, 10), Currency.CNY, 10000, FundKind.DOMESTIC, BEFORE)
+        f = _project(
+            "项目F", "嘉善县", officer, BEFORE, total_investment=Decimal(3), signed_on=date(2025, 12, 20)
+        )
+        db.session.add(
+            HistoryEntry(
+                entity_type="project", entity_id=f.id, action="update", field="signed_on",
+                old_value="2026-04-15", new_value="2025-12-20", created_at=AFTER_WEEK,
+            )
+        )  # fmt: skip
+        db.session.commit()
+        shown = build(ReportScope(None), jiaxing_at_utc(date(2026, 5, 17), 23), BUREAU_ZONE)
+    actual = {r.indicator: r.actual for r in shown.rows}
+    assert actual["实到内资"] == "1.50"  # B's 0.50 and E's 1.00
+    assert actual["签约项目数"] == "4"  # A, B, C and F (as it stood)
