@@ -16,7 +16,7 @@ evidence dates (签约日期, 开工日期 …) are shown beside them.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -157,9 +157,29 @@ def snapshot(kind: str, at: datetime, scope: ReportScope) -> Snapshot:
 EVENT_DATES = ("signed_on", "actual_start_on", "actual_completion_on")
 
 
-def projects_at(at: datetime, scope: ReportScope, since: date | None = None) -> Snapshot:
-    """The projects in scope at `at` with their fields rewound, without follow-ups or stage starts:
-    what the outcome indicators read (crm.reports.outcomes), a few statements however many there are.
+@dataclass
+class ProjectFigures:
+    """What the outcome indicators read of a project at a moment (crm.reports.outcomes)."""
+
+    id: int
+    region_id: int
+    cluster_id: int
+    signed_on: date | None
+    actual_start_on: date | None
+    actual_completion_on: date | None
+    total_investment: Decimal | None
+    total_investment_usd: Decimal | None
+    tag_bits: int
+    capital_type: Any
+    status: Any = None  # rewound with the rest, not read
+
+
+FIGURES = [getattr(Project, f.name) for f in fields(ProjectFigures) if f.name != "status"]
+
+
+def projects_at(at: datetime, scope: ReportScope, since: date | None = None) -> dict[int, ProjectFigures]:
+    """The projects in scope at `at`, the few fields the outcome indicators read rewound from history:
+    a few statements however many projects there are, and no more columns than needed.
 
     With since, only the projects that may matter to a year from that day: a 签约/开工/竣工 date on or
     after it (now, or as it stood at `at` — a date changed later is in the history), or 到资 arriving
@@ -175,15 +195,11 @@ def projects_at(at: datetime, scope: ReportScope, since: date | None = None) -> 
         funded = sa.select(FundEntry.project_id).where(FundEntry.arrived_on >= since)
         dated = [getattr(Project, name) >= since for name in EVENT_DATES]
         which = sa.and_(which, sa.or_(*dated, Project.id.in_(redated), Project.id.in_(funded)))
-    rows = db.session.execute(sa.select(*_columns(Project)).where(which))
+    rows = db.session.execute(sa.select(*FIGURES).where(which))
     states = {row["id"]: dict(row) for row in rows.mappings()}
     _rewind("project", states, at, names)
-    result = Snapshot(at)
-    for values in states.values():
-        state = ItemState(entity_type="project", **values)
-        if scope.covers(state.region_id, state.cluster_id):
-            result.items[state.id] = state
-    return result
+    found = (ProjectFigures(**values) for values in states.values())
+    return {state.id: state for state in found if scope.covers(state.region_id, state.cluster_id)}
 
 
 def _candidates(kind: str, at: datetime, scope: ReportScope) -> sa.ColumnElement[bool]:

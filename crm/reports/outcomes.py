@@ -35,7 +35,7 @@ from crm.outcomes.rates import all_rates
 from crm.outcomes.sizes import over_100m_usd, rate_year, threshold_of
 from crm.outcomes.targets import Key, targets_at
 from crm.reports import asof
-from crm.reports.asof import ItemState
+from crm.reports.asof import ProjectFigures
 from crm.reports.scope import ReportScope
 
 ZERO = Decimal("0.00")
@@ -53,7 +53,7 @@ class Count:
     count: int = 0
     total: Decimal = ZERO  # 总投资, 亿元
 
-    def add(self, state: ItemState) -> None:
+    def add(self, state: ProjectFigures) -> None:
         self.count += 1
         self.total += state.total_investment or ZERO
 
@@ -74,7 +74,7 @@ class EventTally:
     def usd_unknown(self) -> bool:
         return bool(self.missing_rates)
 
-    def add(self, state: ItemState, rate: Decimal | None, rate_year: int) -> None:
+    def add(self, state: ProjectFigures, rate: Decimal | None, rate_year: int) -> None:
         self.all.add(state)
         investment = state.total_investment
         if investment is not None and investment >= TEN_YI:
@@ -145,7 +145,7 @@ def tallies(scope: ReportScope, at: datetime, zone: ZoneInfo) -> dict[int, Tally
     rate = rates.get(day.year)  # funds arriving this year are converted at this year's rate
     projects = asof.projects_at(at, scope, since=first)
     found: dict[int, Tally] = defaultdict(Tally)
-    for state in projects:
+    for state in projects.values():
         # 超亿美元 is the project's own size: at its signing year's rate, as on the lists (crm.outcomes.sizes)
         own_year = rate_year(state.signed_on, day)
         own_rate = rates.get(own_year)
@@ -162,14 +162,19 @@ def tallies(scope: ReportScope, at: datetime, zone: ZoneInfo) -> dict[int, Tally
         .group_by(FundEntry.project_id, FundEntry.currency, FundEntry.kind)
     )
     for project_id, currency, kind, amount in rows:
-        owner = projects.items.get(project_id)
+        owner = projects.get(project_id)
         if owner is not None:
             _add_funds(found[owner.region_id], owner, currency, kind, Decimal(amount), rate)
     return found
 
 
 def _add_funds(
-    tally: Tally, state: ItemState, currency: Currency, kind: FundKind, amount: Decimal, rate: Decimal | None
+    tally: Tally,
+    state: ProjectFigures,
+    currency: Currency,
+    kind: FundKind,
+    amount: Decimal,
+    rate: Decimal | None,
 ) -> None:
     """One project's entries of one currency and 口径 into 实际使用外资 (万美元) or 实到内资 (万元)."""
     foreign = kind == FundKind.FOREIGN or (
