@@ -195,8 +195,9 @@ def projects_at(at: datetime, scope: ReportScope, since: date | None = None) -> 
         funded = sa.select(FundEntry.project_id).where(FundEntry.arrived_on >= since)
         dated = [getattr(Project, name) >= since for name in EVENT_DATES]
         which = sa.and_(which, sa.or_(*dated, Project.id.in_(redated), Project.id.in_(funded)))
-    rows = db.session.execute(sa.select(*FIGURES).where(which))
-    states = {row["id"]: dict(row) for row in rows.mappings()}
+    rows = db.session.execute(sa.select(*FIGURES).where(which)).tuples()
+    keys = [column.key for column in FIGURES]
+    states = {row[0]: dict(zip(keys, row, strict=True)) for row in rows}
     _rewind("project", states, at, names)
     found = (ProjectFigures(**values) for values in states.values())
     return {state.id: state for state in found if scope.covers(state.region_id, state.cluster_id)}
