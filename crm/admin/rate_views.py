@@ -1,34 +1,21 @@
 """Admin: the yearly exchange rates (人民币 per 美元) that 超亿美元 and USD sums need (crm.outcomes.rates)."""
 
-from typing import Any
-
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
-from wtforms import DecimalField, HiddenField, IntegerField, StringField, SubmitField
+from wtforms import HiddenField, IntegerField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from crm.admin import bp
-from crm.core.forms import FAILED, OnceForm, commit_or_report
+from crm.core.forms import FAILED, AmountField, OnceForm, commit_or_report
 from crm.core.permissions import require
 from crm.core.timeutil import local_today
+from crm.core.validation import RATE
 from crm.extensions import db
 from crm.models import ExchangeRate
-from crm.outcomes.rates import YEAR_MAX, YEAR_MIN, parse_rate, save_rate
-
-
-class RateField(DecimalField):
-    """A rate typed by an admin, read by crm.outcomes.rates.parse_rate ("1e30", NaN: a Chinese error)."""
-
-    def __init__(self, label: str, **kwargs: Any) -> None:
-        super().__init__(label, places=4, validators=[InputRequired("请填写汇率。")], **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = None
-        if valuelist and str(valuelist[0]).strip():
-            self.data = parse_rate(valuelist[0])
+from crm.outcomes.rates import YEAR_MAX, YEAR_MIN, save_rate
 
 
 class RateForm(OnceForm):
@@ -39,8 +26,8 @@ class RateForm(OnceForm):
             NumberRange(YEAR_MIN, YEAR_MAX, f"年份须在 {YEAR_MIN} 到 {YEAR_MAX} 之间。"),
         ],
     )
-    cny_per_usd = RateField(
-        "汇率（人民币元/美元）", description="1 美元兑人民币元数，最多四位小数，如 7.1234"
+    cny_per_usd = AmountField(
+        "汇率（人民币元/美元）", RATE, description="1 美元兑人民币元数，最多四位小数，如 7.1234"
     )
     note = StringField("说明/来源", validators=[Length(max=200)], description="如：国家外汇管理局 年平均汇率")
     editing = HiddenField()  # the year the form was opened to edit; empty when adding

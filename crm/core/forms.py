@@ -44,7 +44,7 @@ class AmountField(DecimalField):
     "1e30", "NaN", 30 digits or a negative number get the rule's Chinese error, never a crash."""
 
     def __init__(self, label: str, rule: Amount, **kwargs: Any) -> None:
-        super().__init__(label, places=2, validators=[Optional()], **kwargs)
+        super().__init__(label, places=rule.places, validators=[Optional()], **kwargs)
         self.rule = rule
 
     def process_formdata(self, valuelist: list[Any]) -> None:

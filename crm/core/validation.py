@@ -45,28 +45,36 @@ class AmountError(ValueError):
     """Why a value is not an acceptable amount: Chinese, to show under the field or after the column's name."""
 
 
+DECIMALS_IN_WORDS = {2: "两", 4: "四"}
+
+
 @dataclass(frozen=True)
 class Amount:
-    """An amount's rule: its unit and the largest value accepted.
+    """An amount's rule: its unit, the largest value accepted, and (for a rate) its decimals and least value.
 
     The maximum is far above any real figure of its unit, so a value typed in the wrong unit (元 for 亿元)
     is caught, and far below what the column holds (NUMERIC(14, 2): under 10^12), so nothing accepted
-    overflows it. Two decimals at most, never negative; "-0" is read as 0.
+    overflows it. Two decimals at most unless places says otherwise, never negative; "-0" is read as 0.
     """
 
     unit: str
     maximum: Decimal
+    places: int = 2
+    minimum: Decimal = Decimal(0)
 
     def parse(self, value: object) -> Decimal:
-        """value (text typed, or a spreadsheet's number) as an exact amount with two decimals; AmountError."""
+        """value (text typed, or a spreadsheet's number) as an exact amount; AmountError in Chinese."""
         number = self._number(value)
-        if number < 0:
+        if number < 0 and not self.minimum:
             raise AmountError("不能为负数。")
+        if number < self.minimum:
+            raise AmountError(f"不能小于 {self.minimum} {self.unit}。")
         if number > self.maximum:  # before any rounding: 30 digits exceed Decimal's precision
             raise AmountError(f"不能超过 {self.maximum:,} {self.unit}（请确认单位是{self.unit}）。")
-        if number != number.quantize(CENT):
-            raise AmountError("最多保留两位小数。")
-        return abs(number.quantize(CENT))  # abs: "-0" is 0
+        quantum = Decimal(1).scaleb(-self.places)
+        if number != number.quantize(quantum):
+            raise AmountError(f"最多保留{DECIMALS_IN_WORDS.get(self.places, self.places)}位小数。")
+        return abs(number.quantize(quantum))  # abs: "-0" is 0
 
     def _number(self, value: object) -> Decimal:
         if isinstance(value, bool | date):
@@ -93,3 +101,5 @@ YI_YUAN = Amount("亿元", Decimal("10000"))  # investment, output: a single pro
 WAN_USD = Amount("万美元", Decimal("10000000"))  # foreign capital: up to 1,000 亿美元
 WAN_YUAN = Amount("万元", Decimal("100000000"))  # 到资, capital in 万元: the same 10,000 亿元 as YI_YUAN
 MU = Amount("亩", Decimal("100000"))  # land: up to 100,000 亩 (about 67 km²)
+# 人民币 per 美元, kept with four decimals: 0.1 … 100 catches a rate typed the wrong way round (0.14)
+RATE = Amount("人民币元/美元", Decimal("100"), places=4, minimum=Decimal("0.1"))

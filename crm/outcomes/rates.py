@@ -4,8 +4,6 @@
 the year in question; a missing year is said to be missing ("未知（缺少2026年汇率）"), never guessed.
 """
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -13,33 +11,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from crm.core.validation import AmountError, Invalid
+from crm.core.validation import Invalid
 from crm.extensions import db
 from crm.models import ExchangeRate, Project, User
 from crm.outcomes.sizes import over_100m_usd, rate_year, rate_year_sql, size_class
 
-RATE_QUANTUM = Decimal("0.0001")
-RATE_MIN, RATE_MAX = Decimal("0.1"), Decimal("100")
 YEAR_MIN, YEAR_MAX = 2000, 2100
-NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
 
 def all_rates() -> dict[int, Decimal]:
     """Every year's rate in one query (lists and filters look many projects up)."""
     return dict(db.session.execute(sa.select(ExchangeRate.year, ExchangeRate.cny_per_usd)).tuples().all())
-
-
-def parse_rate(value: object) -> Decimal:
-    """Typed text as a rate: plain digits, at most four decimals, 0.1 … 100; AmountError in Chinese."""
-    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", str(value or "")))
-    if not NUMBER.fullmatch(text):
-        raise AmountError("请填写数字（人民币元/美元），如 7.1234。")
-    rate = Decimal(text)
-    if not RATE_MIN <= rate <= RATE_MAX:
-        raise AmountError(f"汇率须在 {RATE_MIN} 到 {RATE_MAX} 之间（1 美元兑人民币元数）。")
-    if rate != rate.quantize(RATE_QUANTUM):
-        raise AmountError("汇率最多保留四位小数。")
-    return rate.quantize(RATE_QUANTUM)
 
 
 @dataclass(frozen=True)

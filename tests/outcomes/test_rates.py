@@ -80,8 +80,10 @@ def test_a_year_already_entered_is_changed_only_from_its_own_form(app, auth, cli
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"cny_per_usd": "100.0001"}, "汇率须在 0.1 到 100 之间"),
-        ({"cny_per_usd": "0.09"}, "汇率须在 0.1 到 100 之间"),
+        ({"cny_per_usd": "100.0001"}, "不能超过 100 人民币元/美元"),
+        ({"cny_per_usd": "0.09"}, "不能小于 0.1 人民币元/美元"),
+        ({"cny_per_usd": "-7"}, "不能小于 0.1 人民币元/美元"),
+        ({"cny_per_usd": "1e30"}, "请填写数字"),
         ({"cny_per_usd": "7.12345"}, "最多保留四位小数"),
         ({"cny_per_usd": "NaN"}, "请填写数字"),
         ({"cny_per_usd": ""}, "请填写汇率"),
