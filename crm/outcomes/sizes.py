@@ -2,18 +2,23 @@
 
 - 投资规模: the highest of 亿元以上, 10亿元以上, 50亿元以上, 100亿元以上 that 总投资 (亿元) reaches; a
   count "其中10亿元以上" counts every project of 10 亿元 or more (50 and 100 included).
+- The 其中 of a count of projects (breakdown): 10亿元以上, 50亿元以上, 超亿美元 and 世界500强 (its tag) —
+  one function for the lists' neighbours, 目标任务进展 and the weekly 概况.
 - 超亿美元: 总投资 of at least 1 亿美元 — from the project's own USD figure (总投资(万美元) ≥ 10,000) when it
   has one, else 总投资 (亿元) ÷ the year's exchange rate (人民币 per 美元) ≥ 1. Without either it is
   unknown (None), never guessed.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
+
+from crm.models import PROJECT_TAGS
 
 # (threshold in 亿元, label), highest first
 SIZE_CLASSES = (
@@ -24,6 +29,7 @@ SIZE_CLASSES = (
 )
 SIZE_LABELS = tuple(label for _, label in SIZE_CLASSES)
 USD_100M_IN_WAN = Decimal(10_000)  # 1 亿美元 = 10,000 万美元
+TEN_YI, FIFTY_YI = Decimal(10), Decimal(50)  # the 其中 thresholds: 10亿元以上, 50亿元以上
 Sql = sa.ColumnElement[Any] | QueryableAttribute[Any]  # a column or an expression of one
 
 
@@ -32,6 +38,36 @@ def size_class(total_investment: Decimal | None) -> str | None:
     if total_investment is None:
         return None
     return next((label for threshold, label in SIZE_CLASSES if total_investment >= threshold), None)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Which 其中 classes a project falls in (counted beside every count of signings, starts, completions)."""
+
+    ten: bool  # 10亿元以上 (50 and 100 included)
+    fifty: bool  # 50亿元以上
+    usd: bool | None  # 超亿美元; None: unknown (no USD figure, and the signing year's rate is missing)
+    fortune: bool  # 世界500强 (the project's tag)
+
+
+FORTUNE_500 = 1 << PROJECT_TAGS.index("世界500强")
+
+
+def breakdown(
+    total_investment: Decimal | None,
+    total_investment_usd: Decimal | None,
+    cny_per_usd: Decimal | None,
+    tag_bits: int,
+) -> Breakdown:
+    """The project's 其中 classes; cny_per_usd is the rate of its signing year (rate_year). A project
+    with no 总投资 at all is not 超亿美元; one whose rate is missing is unknown."""
+    usd = over_100m_usd(total_investment, total_investment_usd, cny_per_usd)
+    return Breakdown(
+        total_investment is not None and total_investment >= TEN_YI,
+        total_investment is not None and total_investment >= FIFTY_YI,
+        False if usd is None and total_investment is None else usd,
+        bool((tag_bits or 0) & FORTUNE_500),
+    )
 
 
 def threshold_of(label: str) -> Decimal:

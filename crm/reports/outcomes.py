@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from crm.core.timeutil import local_date
 from crm.extensions import db
 from crm.models import (
-    PROJECT_TAGS,
     CapitalType,
     Currency,
     FundEntry,
@@ -32,7 +31,7 @@ from crm.models import (
 )
 from crm.outcomes.funds import standing_at
 from crm.outcomes.rates import all_rates
-from crm.outcomes.sizes import over_100m_usd, rate_year, threshold_of
+from crm.outcomes.sizes import breakdown, rate_year
 from crm.outcomes.targets import Key, targets_at
 from crm.reports import asof
 from crm.reports.asof import ProjectFigures
@@ -41,8 +40,6 @@ from crm.reports.scope import ReportScope
 ZERO = Decimal("0.00")
 CENT, TENTH = Decimal("0.01"), Decimal("0.1")
 WAN_PER_YI = Decimal(10_000)
-TEN_YI, FIFTY_YI = threshold_of("10亿元以上"), threshold_of("50亿元以上")
-FORTUNE_500 = 1 << PROJECT_TAGS.index("世界500强")
 FOREIGN_TYPES = (CapitalType.FOREIGN, CapitalType.JOINT)
 NOT_SET, NONE = "未设", "—"
 EVENTS = (("signed", "签约"), ("started", "新开工"), ("completed", "竣工投产"))
@@ -76,17 +73,13 @@ class EventTally:
 
     def add(self, state: ProjectFigures, rate: Decimal | None, rate_year: int) -> None:
         self.all.add(state)
-        investment = state.total_investment
-        if investment is not None and investment >= TEN_YI:
-            self.ten.add(state)
-        if investment is not None and investment >= FIFTY_YI:
-            self.fifty.add(state)
-        over = over_100m_usd(investment, state.total_investment_usd, rate)
-        if over:
-            self.usd.add(state)
-        elif over is None and investment is not None:
+        classes = breakdown(state.total_investment, state.total_investment_usd, rate, state.tag_bits)
+        for counted, tally in ((classes.ten, self.ten), (classes.fifty, self.fifty), (classes.usd, self.usd)):
+            if counted:
+                tally.add(state)
+        if classes.usd is None:
             self.missing_rates.add(rate_year)
-        if state.tag_bits & FORTUNE_500:
+        if classes.fortune:
             self.fortune.add(state)
 
     def merge(self, other: "EventTally") -> None:

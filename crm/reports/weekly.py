@@ -28,7 +28,7 @@ from crm.models import (
     User,
 )
 from crm.outcomes.rates import all_rates
-from crm.outcomes.sizes import over_100m_usd, rate_year, threshold_of
+from crm.outcomes.sizes import breakdown, rate_year
 from crm.reports import asof, outcomes
 from crm.reports.asof import ItemState, Snapshot
 from crm.reports.outcomes import IndicatorRow, OutcomeLine, RankRow
@@ -37,7 +37,6 @@ from crm.reports.weeks import IsoWeek
 from crm.stall.rules import RED, YELLOW, Rule, Rules, calendar_for, evaluate
 
 KIND_LABELS = {"target": "招商企业", "project": "项目"}
-TEN_YI = threshold_of("10亿元以上")
 EVENT_KINDS = {
     "new_target": "新增招商企业",
     "new_project": "新增项目",
@@ -310,13 +309,13 @@ def _events(
 
 
 def _sizes(state: ItemState, rates: dict[int, Decimal], day: date) -> str:
-    """The 其中 classes of a project (the same rules as the lists and 目标任务进展)."""
-    total = state.total_investment
-    over = over_100m_usd(total, state.total_investment_usd, rates.get(rate_year(state.signed_on, day)))
+    """The 其中 classes of a project (crm.outcomes.sizes.breakdown, as in 目标任务进展)."""
+    own = rates.get(rate_year(state.signed_on, day))
+    classes = breakdown(state.total_investment, state.total_investment_usd, own, state.tag_bits)
     found = [
-        "10亿元以上" if total is not None and total >= TEN_YI else "",
-        "超亿美元" if over else "超亿美元未知" if over is None and total is not None else "",
-        "世界500强" if "世界500强" in state.tags else "",
+        "10亿元以上" if classes.ten else "",
+        "超亿美元" if classes.usd else "超亿美元未知" if classes.usd is None else "",
+        "世界500强" if classes.fortune else "",
     ]
     return "、".join(label for label in found if label)
 

@@ -5,7 +5,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from crm.outcomes.sizes import over_100m_usd, size_class, threshold_of
+from crm.models import PROJECT_TAGS
+from crm.models.enums import tags_to_bits
+from crm.outcomes.sizes import breakdown, over_100m_usd, size_class, threshold_of
 
 
 @pytest.mark.parametrize(
@@ -51,3 +53,19 @@ def test_each_class_starts_at_its_threshold():
 )
 def test_over_100m_usd(total, usd, rate, expected):
     assert over_100m_usd(total, usd, rate) is expected
+
+
+@pytest.mark.parametrize(
+    ("total", "usd", "rate", "tags", "expected"),
+    [
+        (D("50.00"), None, D("7.1"), ["世界500强"], (True, True, True, True)),
+        (D("49.99"), None, D("7.1"), [], (True, False, True, False)),
+        (D("9.99"), D("10000.00"), None, ["上市公司"], (False, False, True, False)),
+        (D("12.00"), None, None, [], (True, False, None, False)),  # the rate is missing: unknown
+        (None, None, None, [], (False, False, False, False)),  # nothing to judge: not 超亿美元
+    ],
+)
+def test_the_breakdown_of_a_count_by_the_same_rules(total, usd, rate, tags, expected):
+    """其中10亿元以上 / 50亿元以上 / 超亿美元 / 世界500强, as 目标任务进展 and the weekly 概况 count them."""
+    classes = breakdown(total, usd, rate, tags_to_bits(tags, PROJECT_TAGS))
+    assert (classes.ten, classes.fifty, classes.usd, classes.fortune) == expected
