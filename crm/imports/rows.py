@@ -40,6 +40,8 @@ class Lookups:
     segments: dict[tuple[int, str], ChainSegment]
     regions: dict[str, Region]
     users: dict[str, User]
+    # What a list's own parse hook loads once per import (its records by name, say), by a key of its own.
+    loaded: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> "Lookups":

@@ -8,6 +8,7 @@ imported entry leaves the same history line as one typed in. A 到资 entry is n
 update: a row equal to a standing entry is refused by the service rule, not offered as a duplicate.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -114,7 +115,7 @@ def parse_row(cells: list, columns: dict[str, int], lookups: Lookups, context: C
     """The row's FundInput and its project; the amount is read by the service, by the currency's rule."""
     row = Cells(cells, columns, LABELS, {"name": 128, "currency": 8, "kind": 16})
     name = row.text("name")
-    project = _project(row, name, context.actor)
+    project = _project(row, name, _names(lookups, context.actor))
     arrived_on = read_date(row, "arrived_on")
     amount = row.raw("amount")
     data = FundInput(arrived_on, row.text("currency"), amount, row.text("kind"), row.text("note"))
@@ -124,17 +125,39 @@ def parse_row(cells: list, columns: dict[str, int], lookups: Lookups, context: C
     return ParsedRow(FundRow(name, project, data, context.actor.id), row.given, row.errors)
 
 
-def _project(row: Cells, name: str, actor: User) -> Project | None:
-    """The one project in actor's scope the name means, or None with the reason on the row."""
+@dataclass(frozen=True)
+class ProjectNames:
+    """The ids of the projects in the importer's scope, by exact name and by normalised name."""
+
+    exact: dict[str, list[int]]
+    normalised: dict[str, list[int]]
+
+
+def _names(lookups: Lookups, actor: User) -> ProjectNames:
+    """Loaded once per import, however many rows the file has."""
+    if "fund_projects" not in lookups.loaded:
+        exact: dict[str, list[int]] = defaultdict(list)
+        normalised: dict[str, list[int]] = defaultdict(list)
+        rows = db.session.execute(
+            sa.select(Project.id, Project.name, Project.name_key).where(
+                scope_clause(actor, Project.region_id)
+            )
+        )
+        for project_id, name, key in rows:
+            exact[name].append(project_id)
+            normalised[key].append(project_id)
+        lookups.loaded["fund_projects"] = ProjectNames(exact, normalised)
+    return lookups.loaded["fund_projects"]
+
+
+def _project(row: Cells, name: str, names: ProjectNames) -> Project | None:
+    """The one project in the importer's scope the name means, or None with the reason on the row."""
     if not name:
         row.error("name", "请填写项目名称。")
         return None
-    in_scope = sa.select(Project).where(scope_clause(actor, Project.region_id))
-    found = list(db.session.scalars(in_scope.where(Project.name == name)))
-    if not found:
-        found = list(db.session.scalars(in_scope.where(Project.name_key == name_key(name))))
+    found = names.exact.get(name) or names.normalised.get(name_key(name), [])
     if len(found) == 1:
-        return found[0]
+        return db.session.get(Project, found[0])  # a project named on many rows is read once
     if found:
         row.error("name", f"有 {len(found)} 个项目与“{name}”同名，无法确定是哪一个：请填写项目的完整名称。")
     else:

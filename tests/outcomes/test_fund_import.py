@@ -200,3 +200,38 @@ def test_a_viewer_cannot_import(app, auth, client):
     auth.login(role="viewer", scope="南湖区")
     assert client.get("/funds/import").status_code == 403
     assert upload(client, xlsx([])).status_code == 403
+
+
+def _project_reads(app, client, batch: int) -> int:
+    """Statements reading the project table while the preview of batch is built."""
+    with app.app_context():
+        engine = db.engines[None]
+    found = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        if re.search(r"\bFROM project\b", statement):
+            found.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert client.get(f"/funds/import/{batch}").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+    return len(found)
+
+
+def test_projects_are_looked_up_once_per_import_not_once_per_row(app, auth, client):
+    officer = auth.login(role="officer", scope="南湖区")
+    (_, first), (_, second) = signed(app, officer), signed(app, officer)
+    few = [
+        [first, date(2026, 3, 5), "人民币", 100, "实到内资", "甲"],
+        [second, date(2026, 3, 5), "人民币", 100, "实到内资", "乙"],
+    ]
+    many = [
+        [name, date(2026, 3, 5), "人民币", 100 + n, "实到内资", f"第{n}笔"]
+        for n in range(20)
+        for name in (first, second)
+    ]
+    assert _project_reads(app, client, upload_ok(client, xlsx(many))) == _project_reads(
+        app, client, upload_ok(client, xlsx(few))
+    )
