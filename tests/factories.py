@@ -601,17 +601,25 @@ def kind_of(app) -> str:
     return suite_url(app).get_backend_name()
 
 
-def build_app(url: str):
-    """The app as the suite configures it, on another database."""
+def build_app(url: str, csrf: bool = False):
+    """The app as the suite configures it, on another database — or, with csrf, on any database with
+    CSRF checked as in production (where refusal is what a test is about; the browser tests' server)."""
     return create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": False,
+            "WTF_CSRF_ENABLED": csrf,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
+
+
+def csrf_token_of(client, path: str = "/login") -> str:
+    """The CSRF token of the first form on path (a page of a build_app(csrf=True) app)."""
+    html = client.get(path).get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
+    return re.search(r'value="([^"]+)"', field).group(1)
 
 
 def everything(app) -> dict[str, list[tuple]]:

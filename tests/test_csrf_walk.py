@@ -8,14 +8,11 @@ answer 400 with the Chinese CSRF message and change no table. Routes are read fr
 new route is covered the day it is added, and a view or blueprint exempted with csrf.exempt fails.
 """
 
-import re
-
 import pytest
 
-from crm import create_app
 from crm.core.timeutil import local_today
 from crm.extensions import db
-from tests.factories import PASSWORD, cluster_id, digest
+from tests.factories import PASSWORD, build_app, cluster_id, csrf_token_of, digest
 from tests.test_route_walk import SKIPPED, build_world, url_variants
 
 CSRF_MESSAGE = "页面已过期或表单校验失败，请刷新页面后重新提交。"
@@ -23,24 +20,10 @@ CSRF_MESSAGE = "页面已过期或表单校验失败，请刷新页面后重新�
 
 @pytest.fixture
 def csrf_app(app, database_url):
-    strict = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "csrf-walk-key",
-            "WTF_CSRF_ENABLED": True,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    strict = build_app(database_url, csrf=True)
     yield strict
     with strict.app_context():
         db.engine.dispose()
-
-
-def token_of(client, path: str = "/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    field = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
-    return re.search(r'value="([^"]+)"', field).group(1)
 
 
 def plausible_form(app, username: str) -> dict[str, str]:
@@ -86,9 +69,9 @@ def test_every_post_route_refuses_a_missing_or_foreign_csrf_token_and_changes_no
     world = build_world(csrf_app, "admin", "全市")
     admin = world.actor
     client, stranger = csrf_app.test_client(), csrf_app.test_client()
-    login = {"username": admin.username, "password": PASSWORD, "csrf_token": token_of(client)}
+    login = {"username": admin.username, "password": PASSWORD, "csrf_token": csrf_token_of(client)}
     assert client.post("/login", data=login).status_code == 302
-    foreign = token_of(stranger)  # a valid token, of another session
+    foreign = csrf_token_of(stranger)  # a valid token, of another session
     form = plausible_form(csrf_app, admin.username)
     with csrf_app.app_context():
         before = digest()

@@ -1,18 +1,16 @@
 """Sessions: idle timeout, absolute lifetime, a fresh session at login, revocation, cookies, CSRF."""
 
-import re
 import time
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from crm import create_app
 from crm.core.timeutil import local_today
 from crm.extensions import db
 from crm.models import AuditEvent, FollowUp, TargetCompany, TargetStatus, User
 from crm.security import LOGIN_AT, SEEN_AT
-from tests.factories import PASSWORD, cluster_id, make_target, make_user
+from tests.factories import PASSWORD, build_app, cluster_id, csrf_token_of, make_target, make_user
 
 TIMEOUT = "登录已超时，请重新登录。"
 CSRF_MESSAGE = "页面已过期或表单校验失败，请刷新页面后重新提交。"
@@ -202,24 +200,10 @@ def test_session_cookie_is_httponly_and_lax_and_secure_when_configured(app, clie
 
 @pytest.fixture(scope="module")
 def strict_app(app, database_url):
-    strict = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "csrf-test-key",
-            "WTF_CSRF_ENABLED": True,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    strict = build_app(database_url, csrf=True)
     yield strict
     with strict.app_context():
         db.engine.dispose()
-
-
-def csrf_token(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    field = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
-    return re.search(r'value="([^"]+)"', field).group(1)
 
 
 def strict_login(app, strict_app, role="officer", scope="南湖区"):
@@ -227,7 +211,7 @@ def strict_login(app, strict_app, role="officer", scope="南湖区"):
     client = strict_app.test_client()
     refused = client.post("/login", data={"username": f"strict-{role}", "password": PASSWORD})
     assert refused.status_code == 400 and CSRF_MESSAGE in refused.get_data(as_text=True)
-    token = csrf_token(client, "/login")
+    token = csrf_token_of(client, "/login")
     data = {"username": f"strict-{role}", "password": PASSWORD, "csrf_token": token}
     assert client.post("/login", data=data).status_code == 302
     return client, user_id
@@ -239,7 +223,7 @@ def test_logout_needs_the_csrf_token(app, strict_app):
     assert response.status_code == 400
     assert CSRF_MESSAGE in response.get_data(as_text=True)
     assert client.get("/clusters/").status_code == 200  # still signed in
-    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/clusters/")})
+    response = client.post("/logout", data={"csrf_token": csrf_token_of(client, "/clusters/")})
     assert response.status_code == 302 and response.location == "/login"
     assert client.get("/clusters/").status_code == 302
 
@@ -260,7 +244,7 @@ def test_a_form_without_the_csrf_token_changes_nothing(app, strict_app):
     assert CSRF_MESSAGE in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(TargetCompany)) == 0
-    data["csrf_token"] = csrf_token(client, "/targets/new")
+    data["csrf_token"] = csrf_token_of(client, "/targets/new")
     assert client.post("/targets/new", data=data).status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(TargetCompany.name)) == "跨站提交测试有限公司"
@@ -270,7 +254,7 @@ def test_a_token_from_another_session_is_refused(app, strict_app):
     client, officer = strict_login(app, strict_app)
     target_id = make_target(app, officer)
     stranger = strict_app.test_client()
-    foreign_token = csrf_token(stranger, "/login")
+    foreign_token = csrf_token_of(stranger, "/login")
     response = client.post(
         f"/targets/{target_id}/status", data={"status": "已放弃", "reason": "x", "csrf_token": foreign_token}
     )

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
-from crm import create_app
 from crm.extensions import db
+from tests.factories import build_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,15 +41,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def live_server(app, database_url):
     """Serve a CSRF-protected app on a free 127.0.0.1 port; yields its base URL."""
-    live_app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": True,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    live_app = build_app(database_url, csrf=True)
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
