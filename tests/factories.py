@@ -5,6 +5,7 @@ reminder and weekly-summary tests build on, statement counting, and the browser 
 """
 
 import hashlib
+import io
 import re
 import threading
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from html.parser import HTMLParser
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
@@ -709,3 +711,36 @@ def digest() -> dict[str, object]:
                 found = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
                 hashes[table.name] = hashlib.sha256(repr(found).encode()).hexdigest()
         return hashes
+
+
+# --- import files ---------------------------------------------------------------------------------------
+
+BOUNDARY = "crm-test-boundary"
+
+
+def xlsx_bytes(headers: list, rows) -> bytes:
+    """A one-sheet workbook: the headers, then the rows."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for cells in rows:
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload_import(client, list_path: str, content: bytes, filename: str):
+    """POST a file to a list's import (e.g. "/projects/import").
+
+    Encoded here: the test client spools bodies over 500 KB to a temporary file it never closes."""
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n\r\n'
+    body = head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return client.post(list_path, data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
+
+
+def upload_import_ok(client, list_path: str, content: bytes, filename: str) -> int:
+    """The id of the batch an accepted upload made."""
+    response = upload_import(client, list_path, content, filename)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.location.rstrip("/").split("/")[-1])

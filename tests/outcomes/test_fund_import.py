@@ -11,34 +11,22 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import FundEntry, HistoryEntry, Project
 from crm.outcomes.imports import EXAMPLE_NAME
-from tests.factories import make_project, make_user
+from tests.factories import make_project, make_user, upload_import, upload_import_ok, xlsx_bytes
 from tests.outcomes.test_funds import record
 
 HEADERS = ["项目名称*", "到资日期*", "币种*", "金额*", "口径*", "来源或凭证"]
-BOUNDARY = "crm-test-boundary"
 
 
 def xlsx(rows) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(HEADERS)
-    for cells in rows:
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(HEADERS, rows)
 
 
 def upload(client, content: bytes, filename="到资.xlsx"):
-    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n\r\n'
-    body = head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
-    return client.post("/funds/import", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    return upload_import(client, "/funds/import", content, filename)
 
 
 def upload_ok(client, content: bytes) -> int:
-    response = upload(client, content)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.location.rstrip("/").split("/")[-1])
+    return upload_import_ok(client, "/funds/import", content, "到资.xlsx")
 
 
 def text_of(response) -> str:

@@ -14,7 +14,7 @@ from crm.models import Cluster, HistoryEntry, ImportBatch, ProjectStage, User
 from crm.models.projects import Project
 from crm.projects.imports import EXAMPLE_NAME
 from crm.projects.services import ProjectInput, create_project
-from tests.factories import make_user
+from tests.factories import make_user, upload_import, upload_import_ok, xlsx_bytes
 from tests.routes import ACTORS, PROJECT_IMPORT_ROUTES
 
 HEADERS = [
@@ -44,14 +44,7 @@ def row(name, stage="在谈", company="嘉兴某某科技有限公司", cluster=
 
 
 def xlsx(rows, headers=HEADERS) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(headers)
-    for cells in rows:
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(headers, rows)
 
 
 def csv_bytes(rows, encoding="gbk") -> bytes:
@@ -62,22 +55,12 @@ def csv_bytes(rows, encoding="gbk") -> bytes:
     return buffer.getvalue().encode(encoding)
 
 
-BOUNDARY = "crm-test-boundary"
-
-
 def upload(client, content: bytes, filename="项目清单.xlsx"):
-    # Encoded here: the test client spools bodies over 500 KB to a temporary file it never closes.
-    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n\r\n'
-    body = head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
-    return client.post(
-        "/projects/import", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}"
-    )
+    return upload_import(client, "/projects/import", content, filename)
 
 
 def upload_ok(client, content: bytes, filename="项目清单.xlsx") -> int:
-    response = upload(client, content, filename)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.location.rstrip("/").split("/")[-1])
+    return upload_import_ok(client, "/projects/import", content, filename)
 
 
 def commit(client, batch_id: int, decisions=None):

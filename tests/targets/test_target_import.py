@@ -14,7 +14,7 @@ from crm.extensions import db
 from crm.models import Cluster, HistoryEntry, ImportBatch, Notification, TargetCompany, TargetStatus, User
 from crm.targets.imports import EXAMPLE_NAME, example_credit_code
 from crm.targets.services import TargetInput, create_target
-from tests.factories import make_user
+from tests.factories import make_user, upload_import, upload_import_ok, xlsx_bytes
 from tests.routes import ACTORS, IMPORT_ROUTES
 
 HEADERS = [
@@ -76,14 +76,7 @@ def code(n: int) -> str:
 
 
 def xlsx(rows, headers=HEADERS) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(headers)
-    for cells in rows:
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(headers, rows)
 
 
 def csv_bytes(rows, encoding="gbk", headers=HEADERS) -> bytes:
@@ -94,20 +87,12 @@ def csv_bytes(rows, encoding="gbk", headers=HEADERS) -> bytes:
     return buffer.getvalue().encode(encoding)
 
 
-BOUNDARY = "crm-test-boundary"
-
-
 def upload(client, content: bytes, filename="招商清单.xlsx"):
-    # Encoded here: the test client spools bodies over 500 KB to a temporary file it never closes.
-    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n\r\n'
-    body = head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
-    return client.post("/targets/import", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    return upload_import(client, "/targets/import", content, filename)
 
 
 def upload_ok(client, content: bytes, filename="招商清单.xlsx") -> int:
-    response = upload(client, content, filename)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.location.rstrip("/").split("/")[-1])
+    return upload_import_ok(client, "/targets/import", content, filename)
 
 
 def commit(client, batch_id: int, decisions=None):
